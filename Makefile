@@ -1,0 +1,78 @@
+# Trading Hive — `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION ?= 0.13.8
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+HIVE := $(UV) run --frozen hive
+PYTEST := $(UV) run --frozen pytest
+TYPED := libs/hive/src $(wildcard services/*/src)
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---- setup -------------------------------------------------------------------------------
+.PHONY: setup
+setup: .venv/.synced ## Install everything (system packages, Python env, servers) — idempotent
+	@bash scripts/install-system-deps.sh
+	@$(HIVE) infra install
+
+.venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen
+	@touch $@
+
+# ---- the hive ----------------------------------------------------------------------------
+.PHONY: run
+run: setup ## Start the real infrastructure, create topics, register schemas, show what runs where
+	@$(HIVE) infra up
+	@$(HIVE) topics create
+	@$(HIVE) schemas register
+	@$(HIVE) infra status
+
+.PHONY: up down status
+up: setup ## Start the local servers (Kafka, registry, OPA, PostgreSQL, Prometheus)
+	@$(HIVE) infra up
+down: ## Stop the local servers
+	@$(HIVE) infra down
+status: ## Show the local servers
+	@$(HIVE) infra status
+
+# ---- quality -----------------------------------------------------------------------------
+.PHONY: lint fmt typecheck
+lint: .venv/.synced ## ruff lint + format check
+	@$(UV) run --frozen ruff check libs services tests bench
+	@$(UV) run --frozen ruff format --check libs services tests bench
+fmt: .venv/.synced ## Format and autofix
+	@$(UV) run --frozen ruff format libs services tests bench
+	@$(UV) run --frozen ruff check --fix libs services tests bench
+typecheck: .venv/.synced ## mypy --strict on libs/ and services/
+	@$(UV) run --frozen mypy $(TYPED)
+
+# ---- tests -------------------------------------------------------------------------------
+.PHONY: test test-unit test-contract test-integration test-e2e
+test: setup lint typecheck ## Everything: lint, types and all test tiers on the real servers
+	@$(HIVE) infra up
+	@$(PYTEST) -m "unit or contract or integration or e2e" tests
+test-unit: .venv/.synced ## Unit tests only (no servers)
+	@$(PYTEST) -m unit tests
+test-contract: setup ## Contract tests on the real schema registry
+	@$(PYTEST) -m contract tests
+test-integration: setup ## Integration tests on real Kafka/OPA/PostgreSQL
+	@$(PYTEST) -m integration tests
+test-e2e: setup ## End-to-end tests
+	@$(PYTEST) -m e2e tests
+
+# ---- benchmarks --------------------------------------------------------------------------
+.PHONY: bench-relay
+bench-relay: setup ## Runtime relay vs bare confluent-kafka relay -> bench/results/relay.json
+	@$(UV) run --frozen python bench/relay/run.py
+
+# ---- cleaning ----------------------------------------------------------------------------
+.PHONY: clean
+clean: ## Stop the servers and delete all local state (.hive/); downloads stay cached
+	-@$(HIVE) infra down
+	rm -rf .hive .pytest_cache .mypy_cache .ruff_cache .hypothesis

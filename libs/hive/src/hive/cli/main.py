@@ -1,0 +1,32 @@
+"""`hive`: operate the hive from the command line.
+
+Each command group lives in its own module; heavy imports happen inside the commands so
+`hive --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from hive.cli import contracts, ingest
+
+app = typer.Typer(
+    name="hive",
+    help="Trading Hive: signals to risk-checked orders for many accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(contracts.topics_app, name="topics")
+app.add_typer(contracts.schemas_app, name="schemas")
+app.add_typer(ingest.app, name="ingest")
+
+try:  # the infra group is optional in images that run one service only
+    from hive.cli import infra
+
+    app.add_typer(infra.app, name="infra", help="Start, stop and inspect the local servers.")
+except ImportError:  # pragma: no cover
+    pass
+
+
+if __name__ == "__main__":
+    app()

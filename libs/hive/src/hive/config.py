@@ -1,0 +1,67 @@
+"""Settings read from the environment, failing fast with a message that names the variable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class KafkaSettings(BaseSettings):
+    """Connection settings every Kafka-facing process shares (env prefix HIVE_)."""
+
+    model_config = SettingsConfigDict(env_prefix="HIVE_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:19092", min_length=1)
+    schema_registry_url: str = Field("http://127.0.0.1:18081/apis/ccompat/v7", min_length=1)
+
+
+class ServiceSettings(KafkaSettings):
+    """What the shared loop needs; each service subclasses this with its own fields."""
+
+    service_name: str = Field(..., min_length=1, pattern=r"^[a-z][a-z0-9-]*$")
+    instance_id: str = "0"
+    group_id: str | None = None
+    # The health/metrics endpoint binds to loopback unless a deployment says otherwise.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(0, ge=0, le=65535)
+    heartbeat_interval_s: float = Field(5.0, gt=0)
+    batch_max: int = Field(500, ge=1, le=100_000)
+    poll_timeout_s: float = Field(0.1, gt=0)
+    commit_interval_ms: int = Field(1000, ge=0)
+    linger_ms: float = Field(1.0, ge=0)
+    exactly_once: bool = False
+    handler_max_attempts: int = Field(5, ge=1)
+    retry_backoff_s: float = Field(0.05, ge=0)
+    retry_backoff_max_s: float = Field(2.0, ge=0)
+    shutdown_timeout_s: float = Field(10.0, gt=0)
+    lag_interval_ms: int = Field(5000, ge=0)
+
+    @property
+    def consumer_group(self) -> str:
+        return self.group_id or f"hive.{self.service_name}"
+
+
+def format_validation_error(cls: type[BaseSettings], err: ValidationError) -> str:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    lines = [f"invalid configuration for {cls.__name__}:"]
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"])
+        var = f"{prefix}{field}".upper()
+        value = e.get("input")
+        shown = "" if e["type"] == "missing" else f" (got {value!r})"
+        lines.append(f"  {var}: {e['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Build settings or exit(2) with one line per bad variable: no stack trace for a typo."""
+    try:
+        return cls(**overrides)
+    except ValidationError as err:
+        print(format_validation_error(cls, err), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,383 @@
+"""The consume-handle-produce loop.
+
+Delivery rules (DESIGN.md "Rules every service follows"):
+- at-least-once: a batch's offsets are stored only after every record it produced is
+  acknowledged by the broker (or, with `exactly_once`, committed in the same transaction);
+- bad input never crashes the loop: it goes to `<topic>.dlq` with the reason in headers;
+- transient handler failures are retried with exponential backoff, then dead-lettered;
+- SIGTERM finishes the batch in hand, commits and closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from hive.config import ServiceSettings
+from hive.contracts.serde import CodecRegistry, SerdeError
+from hive.runtime.http import HealthServer
+from hive.runtime.metrics import ServiceMetrics
+from hive.runtime.records import (
+    Handler,
+    InboundRecord,
+    OutboundRecord,
+    RejectRecord,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+DLQ_HEADER_PREFIX = "hive.dlq."
+
+
+class DeliveryFailedError(RuntimeError):
+    """The broker did not acknowledge produced records: offsets must not move."""
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, str | bytes | None]]
+
+
+HeartbeatFactory = Callable[["ServiceLoop"], OutboundRecord]
+
+
+class ServiceLoop:
+    """Runs one handler over its input topics until stopped."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        inputs: Sequence[str],
+        handler: Handler,
+        codecs: CodecRegistry,
+        *,
+        metrics: ServiceMetrics | None = None,
+        heartbeat: HeartbeatFactory | None = None,
+        consumer_overrides: dict[str, Any] | None = None,
+        producer_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        if not inputs:
+            raise ValueError("a service loop needs at least one input topic")
+        self.settings = settings
+        self.inputs = list(inputs)
+        self.handler = handler
+        self.codecs = codecs
+        self.metrics = metrics or ServiceMetrics(settings.service_name)
+        self._heartbeat = heartbeat
+        self._stop = threading.Event()
+        self._assigned = False
+        self._last_beat = 0.0
+        self._last_loop = time.monotonic()
+        self.heartbeat_seq = 0
+        self.last_event_ms: int | None = None
+        self._delivery_errors: list[str] = []
+
+        self.consumer = Consumer(self._consumer_conf(consumer_overrides or {}))
+        self.producer = Producer(self._producer_conf(producer_overrides or {}))
+        self.health = HealthServer(
+            settings.http_host,
+            settings.http_port,
+            self.metrics.registry,
+            healthy=self._healthy,
+            ready=self._ready,
+        )
+
+    # -- configuration -------------------------------------------------------------------
+
+    def _consumer_conf(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        s = self.settings
+        conf: dict[str, Any] = {
+            "bootstrap.servers": s.kafka_bootstrap,
+            "group.id": s.consumer_group,
+            "client.id": f"{s.service_name}-{s.instance_id}",
+            "auto.offset.reset": "earliest",
+            # We store offsets ourselves after output is acknowledged; librdkafka commits them.
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.commit.interval.ms": s.commit_interval_ms or 1000,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": False,
+        }
+        if s.lag_interval_ms:
+            conf["statistics.interval.ms"] = s.lag_interval_ms
+            conf["stats_cb"] = self.metrics.on_stats
+        conf.update(overrides)
+        return conf
+
+    def _producer_conf(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        s = self.settings
+        conf: dict[str, Any] = {
+            "bootstrap.servers": s.kafka_bootstrap,
+            "client.id": f"{s.service_name}-{s.instance_id}",
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": s.linger_ms,
+        }
+        if s.exactly_once:
+            conf["transactional.id"] = f"hive.{s.service_name}.{s.instance_id}"
+        conf.update(overrides)
+        return conf
+
+    # -- probes --------------------------------------------------------------------------
+
+    def _healthy(self) -> tuple[bool, str]:
+        stalled = time.monotonic() - self._last_loop
+        limit = max(30.0, 10 * self.settings.poll_timeout_s)
+        # A handler stuck longer than this is as good as dead: let the orchestrator restart it.
+        return (stalled < limit), f"last loop {stalled:.1f}s ago"
+
+    def _ready(self) -> tuple[bool, str]:
+        if self._stop.is_set():
+            return False, "stopping"
+        return (self._assigned, "assigned" if self._assigned else "waiting for partitions")
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        def _on_signal(signum: int, _frame: object) -> None:
+            log.info("signal %d: finishing the batch in hand, then stopping", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+    def run(self) -> None:
+        """Process until `stop()`; then commit and close. Raises on unrecoverable errors."""
+        self.health.start()
+        self.health.register_prometheus_target(
+            self.settings.service_name, self.settings.instance_id
+        )
+        if self.settings.exactly_once:
+            self.producer.init_transactions(30)
+        self.consumer.subscribe(self.inputs, on_assign=self._on_assign)
+        try:
+            while not self._stop.is_set():
+                self._last_loop = time.monotonic()
+                self._maybe_heartbeat()
+                first = self.consumer.poll(self.settings.poll_timeout_s)
+                if first is None:
+                    continue
+                # Take what is already fetched, without waiting, so latency stays low.
+                rest = self.consumer.consume(self.settings.batch_max - 1, 0)
+                self._process_batch([first, *rest])
+        finally:
+            self._close()
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned = True
+        log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+
+    def _close(self) -> None:
+        try:
+            remaining = self.producer.flush(self.settings.shutdown_timeout_s)
+            if remaining:
+                log.error("%d produced records unacknowledged at shutdown", remaining)
+            try:
+                self.consumer.commit(asynchronous=False)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError._NO_OFFSET:
+                    raise
+        finally:
+            self.consumer.close()
+            self.health.stop()
+            log.info("stopped cleanly")
+
+    # -- the batch -----------------------------------------------------------------------
+
+    def _process_batch(self, messages: list[Message]) -> None:
+        started = time.perf_counter()
+        good = [m for m in messages if self._usable(m)]
+        if not good:
+            return
+        eos = self.settings.exactly_once
+        if eos:
+            self.producer.begin_transaction()
+        for msg in good:
+            for out in self._handle(msg):
+                self._produce(out)
+        if eos:
+            positions = self._positions(good)
+            self.producer.send_offsets_to_transaction(
+                positions, self.consumer.consumer_group_metadata()
+            )
+            self.producer.commit_transaction()
+        else:
+            self._await_acks()
+            self._store_offsets(good)
+        self.metrics.batch_seconds.labels(self.settings.service_name).observe(
+            time.perf_counter() - started
+        )
+
+    def _usable(self, msg: Message) -> bool:
+        err = msg.error()
+        if err is None:
+            return True
+        if err.fatal():
+            raise KafkaException(err)
+        log.warning("consumer error: %s", err)
+        return False
+
+    def _handle(self, msg: Message) -> list[_Encoded]:
+        """Decode, handle and encode one record; any refusal becomes one dead letter."""
+        topic = str(msg.topic())
+        started = time.perf_counter()
+        svc = self.settings.service_name
+        self.metrics.consumed.labels(svc, topic).inc()
+        try:
+            value = self.codecs.codec(topic).decode(msg.value())
+            record = InboundRecord(
+                topic=topic,
+                partition=int(msg.partition() or 0),
+                offset=int(msg.offset() or 0),
+                key=_text(msg.key()),
+                value=value,
+                headers=_header_map(msg.headers()),
+            )
+            outputs = self._call_handler(record)
+            encoded = [self._encode(o) for o in outputs]
+            ts = value.get("ts_event")
+            if isinstance(ts, int):
+                self.last_event_ms = ts
+            elif ts is not None and hasattr(ts, "timestamp"):
+                self.last_event_ms = int(ts.timestamp() * 1000)
+        except SerdeError as exc:
+            encoded = [self._dead_letter(msg, exc.reason, exc.detail)]
+        except RejectRecord as exc:
+            encoded = [self._dead_letter(msg, exc.reason, exc.detail)]
+        except Exception as exc:
+            # A handler bug must not stop the service or lose the record: it is parked.
+            log.exception("handler failed on %s[%s]@%s", topic, msg.partition(), msg.offset())
+            encoded = [self._dead_letter(msg, "handler_error", f"{type(exc).__name__}: {exc}")]
+        self.metrics.handle_seconds.labels(svc, topic).observe(time.perf_counter() - started)
+        return encoded
+
+    def _call_handler(self, record: InboundRecord) -> list[OutboundRecord]:
+        s = self.settings
+        delay = s.retry_backoff_s
+        for attempt in range(1, s.handler_max_attempts + 1):
+            try:
+                return list(self.handler(record))
+            except TransientError as exc:
+                if attempt == s.handler_max_attempts or self._stop.is_set():
+                    raise RejectRecord("transient_exhausted", f"{attempt} attempts: {exc}") from exc
+                self.metrics.retries.labels(s.service_name, record.topic).inc()
+                log.warning("transient failure (attempt %d): %s", attempt, exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, s.retry_backoff_max_s)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _encode(self, out: OutboundRecord) -> _Encoded:
+        try:
+            data = self.codecs.codec(out.topic).encode(out.value)
+        except SerdeError as exc:
+            # The handler produced something the contract refuses: park the input, emit nothing.
+            raise SerdeError(f"output_{exc.reason}", exc.detail) from exc
+        headers: list[tuple[str, str | bytes | None]] = [
+            (k, v.encode() if isinstance(v, str) else v) for k, v in out.headers.items()
+        ]
+        key = out.key.encode() if out.key is not None else None
+        return _Encoded(out.topic, key, data, headers)
+
+    def _dead_letter(self, msg: Message, reason: str, detail: str) -> _Encoded:
+        topic = str(msg.topic())
+        self.metrics.dead_letters.labels(self.settings.service_name, topic, reason).inc()
+        log.warning(
+            "dead letter %s[%s]@%s: %s %s", topic, msg.partition(), msg.offset(), reason, detail
+        )
+        p = DLQ_HEADER_PREFIX
+        headers: list[tuple[str, str | bytes | None]] = [
+            *(msg.headers() or []),
+            (f"{p}reason", reason.encode()),
+            (f"{p}error", detail[:4000].encode()),
+            (f"{p}source.topic", topic.encode()),
+            (f"{p}source.partition", str(msg.partition()).encode()),
+            (f"{p}source.offset", str(msg.offset()).encode()),
+            (f"{p}service", self.settings.service_name.encode()),
+        ]
+        return _Encoded(self.codecs.dlq_topic(topic), msg.key(), msg.value() or b"", headers)
+
+    def _produce(self, rec: _Encoded) -> None:
+        while True:
+            try:
+                self.producer.produce(
+                    rec.topic,
+                    rec.value,
+                    rec.key,
+                    headers=rec.headers,
+                    on_delivery=self._on_delivery,
+                )
+                break
+            except BufferError:
+                self.producer.poll(0.05)  # local queue full: let deliveries drain, then retry
+        self.metrics.produced.labels(self.settings.service_name, rec.topic).inc()
+
+    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self._delivery_errors.append(f"{msg.topic()}: {err}")
+
+    def _await_acks(self) -> None:
+        while self.producer.flush(1.0) > 0:
+            log.warning("waiting for the broker to acknowledge produced records")
+        if self._delivery_errors:
+            errors, self._delivery_errors = self._delivery_errors, []
+            # Offsets stay where they are: after a restart the batch is processed again.
+            raise DeliveryFailedError("; ".join(errors[:5]))
+
+    def _positions(self, messages: Iterable[Message]) -> list[TopicPartition]:
+        last: dict[tuple[str, int], int] = {}
+        for m in messages:
+            last[(str(m.topic()), int(m.partition() or 0))] = int(m.offset() or 0)
+        return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+
+    def _store_offsets(self, messages: list[Message]) -> None:
+        try:
+            self.consumer.store_offsets(offsets=self._positions(messages))
+        except KafkaException as exc:
+            # The partition was revoked mid-batch: its new owner reprocesses, ids de-duplicate.
+            log.warning("could not store offsets: %s", exc)
+
+    # -- heartbeats ----------------------------------------------------------------------
+
+    def _maybe_heartbeat(self) -> None:
+        if self._heartbeat is None:
+            return
+        now = time.monotonic()
+        if now - self._last_beat < self.settings.heartbeat_interval_s:
+            return
+        self._last_beat = now
+        rec = self._encode(self._heartbeat(self))
+        self.heartbeat_seq += 1
+        if self.settings.exactly_once:
+            self.producer.begin_transaction()
+            self._produce(rec)
+            self.producer.commit_transaction()
+        else:
+            self._produce(rec)
+            self.producer.poll(0)
+        self.metrics.heartbeats.labels(self.settings.service_name).inc()
+
+
+def _header_map(raw: object) -> dict[str, bytes]:
+    items = raw.items() if isinstance(raw, dict) else (raw or [])
+    assert isinstance(items, Iterable)
+    return {str(k): v.encode() if isinstance(v, str) else (v or b"") for k, v in items}
+
+
+def _text(key: bytes | str | None) -> str | None:
+    if key is None:
+        return None
+    return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key

@@ -1,0 +1,41 @@
+"""What a handler receives and returns, and the two ways it can refuse a record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: dict[str, Any]
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundRecord:
+    topic: str
+    value: Mapping[str, Any]
+    key: str | None = None
+    headers: Mapping[str, str | bytes] = field(default_factory=dict)
+
+
+class RejectRecord(Exception):  # noqa: N818 - it is a verdict, not an error of the service
+    """The input is bad for a reason the handler can name: it goes to the dead-letter topic."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class TransientError(Exception):
+    """A dependency is briefly unavailable: the loop retries the record with backoff."""
+
+
+Handler = Callable[[InboundRecord], Iterable[OutboundRecord]]
