@@ -22,7 +22,7 @@ setup: .venv/.synced ## Install everything (system packages, Python env, servers
 
 .venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	@$(UV) sync --frozen
+	@$(UV) sync --frozen --all-packages
 	@touch $@
 
 # ---- the hive ----------------------------------------------------------------------------

@@ -101,7 +101,9 @@ def test_json_lines_and_errors_name_the_line(tmp_path):
     assert [r["event_id"] for r in records] == ["js:1:r0", "js:1:r1"]
     assert records[1]["ts_event"] == 1488355260000
 
-    f.write_text('{"message_id": 1, "text": "x", "posted_at": 1}\n{"message_id": 2, "posted_at": 1}\n')
+    f.write_text(
+        '{"message_id": 1, "text": "x", "posted_at": 1}\n{"message_id": 2, "posted_at": 1}\n'
+    )
     with pytest.raises(IntakeError, match="line 2: text: Field required"):
         read_json_lines(f, "js")
     f.write_text('{"message_id": 1, "text": "x", "posted_at": 1, "colour": "red"}\n')

@@ -40,6 +40,8 @@ class ServiceSettings(KafkaSettings):
     retry_backoff_max_s: float = Field(2.0, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
     lag_interval_ms: int = Field(5000, ge=0)
+    # How fast a crashed instance's partitions move to a live one (Kafka's default is 45 s).
+    session_timeout_ms: int = Field(10_000, ge=6_000, le=300_000)
 
     @property
     def consumer_group(self) -> str:

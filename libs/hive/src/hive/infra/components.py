@@ -33,7 +33,8 @@ from hive.infra.settings import (
 
 def _http_ok(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=2.0).status_code == 200
+        # trust_env=False: a proxy from the environment must never see loopback probes.
+        return httpx.get(url, timeout=2.0, trust_env=False).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -125,7 +126,7 @@ class Component(ABC):
     @abstractmethod
     def is_ready(self) -> bool: ...
 
-    def after_ready(self) -> None:
+    def after_ready(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """One-off setup that needs the server up (roles, databases...)."""
 
 
@@ -361,7 +362,6 @@ class Registry(Component):
               <properties>
                 <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
                 <maven.compiler.release>11</maven.compiler.release>
-                <quarkus.package.type>fast-jar</quarkus.package.type>
               </properties>
               <dependencyManagement>
                 <dependencies>
@@ -464,7 +464,9 @@ class Registry(Component):
         maven.mvn(
             self.s.cache_dir,
             self.dist,
-            ["package", "-DskipTests"],
+            # fast-jar (quarkus-app/quarkus-run.jar) starts faster than the legacy-jar that
+            # Apicurio's %prod profile asks for; a system property overrides the profile.
+            ["package", "-DskipTests", "-Dquarkus.package.type=fast-jar"],
             what=f"building Apicurio Registry {APICURIO_VERSION} from Maven Central",
             log_file=self.install_log,
         )
@@ -488,6 +490,10 @@ class Registry(Component):
             "-Djava.awt.headless=true",
             self.marker,
             f"-Dquarkus.http.host={BIND_HOST}",
+            # Narayana (the transaction manager) otherwise holds a random listening port
+            # just to derive a process id; a UUID does the same without a socket.
+            "-DCoreEnvironmentBean.processImplementationClassName="
+            "com.arjuna.ats.internal.arjuna.utils.UuidProcessId",
             "-Dquarkus.log.console.color=false",
             "-jar",
             str(self.runner),
@@ -495,6 +501,24 @@ class Registry(Component):
 
     def is_ready(self) -> bool:
         return _http_ok(f"{self.base_url}/health/ready") and _http_ok(f"{self.address}/subjects")
+
+    def after_ready(self) -> None:
+        """Default to BACKWARD compatibility, as a Confluent registry does (Apicurio: NONE).
+
+        Storage is in memory, so this is applied at every start.
+        """
+        res = httpx.put(
+            f"{self.address}/config",
+            json={"compatibility": "BACKWARD"},
+            headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
+            timeout=10.0,
+            trust_env=False,
+        )
+        if res.status_code != 200:
+            raise InfraError(
+                f"registry: setting the global compatibility failed ({res.status_code}: "
+                f"{res.text[:200]}); see {self.log_file}"
+            )
 
 
 # ==========================================================================================
@@ -562,7 +586,7 @@ class Opa(Component):
             "--log-level",
             "info",
             # No update checks: the only network this machine has is the package registries.
-            "--disable-telemetry",
+            "--skip-version-check",
             # Edits to policies/ are picked up without a restart.
             "--watch",
             str(self.s.policies),
@@ -709,14 +733,15 @@ class Postgres(Component):
             return "'" + v.replace("'", "''") + "'"
 
         user, pw, db = lit(self.s.pg_user), lit(self.s.pg_password), lit(self.s.pg_database)
-        # Statements go through stdin so the password never shows in a process list.
+        # Statements go through stdin so the password never shows in a process list. Values
+        # are SQL literals quoted by lit(); identifiers are quoted server-side by format(%I).
         sql = textwrap.dedent(f"""\
             SELECT format('CREATE ROLE %I LOGIN', {user})
               WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {user}) \\gexec
             SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', {user}, {pw}) \\gexec
             SELECT format('CREATE DATABASE %I OWNER %I', {db}, {user})
               WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = {db}) \\gexec
-            """)
+            """)  # noqa: S608
         run(
             [
                 str(self.bin / "psql"),

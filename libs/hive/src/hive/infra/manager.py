@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from hive.infra.process import (
     wait_for,
 )
 from hive.infra.settings import BIND_HOST, InfraSettings
+from hive.runtime.http import write_scrape_target
 
 log = logging.getLogger("hive.infra")
 
@@ -103,12 +103,27 @@ def up(names: Sequence[str] | None = None, settings: InfraSettings | None = None
             started.append((comp, pid))
         # Started together, waited for together: the JVMs warm up in parallel. A server
         # that was already running is waited for too (an earlier `up` may have been cut off).
-        for comp, pid in running:
+        for comp, pid in [*running, *started]:
             _wait_ready(comp, pid, s.start_timeout)
-        for comp, pid in started:
-            _wait_ready(comp, pid, s.start_timeout)
-            comp.after_ready()
-            log.info("%s ready at %s", comp.name, comp.address)
+            _bootstrap(comp, pid)
+            if (comp, pid) in started:
+                log.info("%s ready at %s", comp.name, comp.address)
+
+
+def _bootstrap(comp: Component, pid: int) -> None:
+    """Run the component's after-start setup once per server process.
+
+    A marker holding the pid records that it was done, so a server whose first `up` was
+    cut off after the start still gets its roles/config, and a repeated `up` does nothing.
+    """
+    done = comp.pid_file.with_suffix(".ready")
+    try:
+        if done.read_text().strip() == str(pid):
+            return
+    except OSError:
+        pass
+    comp.after_ready()
+    done.write_text(f"{pid}\n")
 
 
 def _wait_ready(comp: Component, pid: int, timeout: float) -> None:
@@ -117,8 +132,7 @@ def _wait_ready(comp: Component, pid: int, timeout: float) -> None:
         if not is_alive(pid):
             comp.pid_file.unlink(missing_ok=True)
             raise InfraError(
-                f"{comp.name} exited during start-up; see {comp.log_file}:\n"
-                f"{tail(comp.log_file)}"
+                f"{comp.name} exited during start-up; see {comp.log_file}:\n{tail(comp.log_file)}"
             )
         if wait_for(comp.is_ready, 0.0):
             return
@@ -142,6 +156,7 @@ def down(names: Sequence[str] | None = None, settings: InfraSettings | None = No
             if not stop(pid, sig=comp.stop_signal, timeout=s.stop_timeout):
                 log.warning("%s did not stop within %.0fs: killed", comp.name, s.stop_timeout)
             comp.pid_file.unlink(missing_ok=True)
+            comp.pid_file.with_suffix(".ready").unlink(missing_ok=True)
 
 
 def status(
@@ -177,6 +192,8 @@ def endpoints(settings: InfraSettings | None = None) -> dict[str, str]:
             f"postgresql+asyncpg://{s.pg_user}:{s.pg_password}@{h}:{s.pg_port}/{s.pg_database}"
         ),
         "HIVE_PROMETHEUS_URL": f"http://{h}:{s.prometheus_port}",
+        # Services started locally drop a file_sd target here to be scraped.
+        "HIVE_PROMETHEUS_TARGETS_DIR": str(Prometheus(s).targets_dir),
     }
 
 
@@ -190,15 +207,8 @@ def register_scrape_target(
 
     Writes ``<state>/prometheus/targets/<job>.json``; Prometheus picks it up within seconds.
     """
-    s = _settings(settings)
-    targets_dir = Prometheus(s).targets_dir
-    targets_dir.mkdir(parents=True, exist_ok=True)
-    path = targets_dir / f"{job}.json"
-    doc = [{"targets": list(targets), "labels": {"service": job, **(labels or {})}}]
-    tmp = path.with_suffix(".tmp")  # Prometheus only reads *.json: never a half-written one
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(path)
-    return path
+    path = Prometheus(_settings(settings)).targets_dir / f"{job}.json"
+    return write_scrape_target(path, targets, {"service": job, **(labels or {})})
 
 
 __all__ = [

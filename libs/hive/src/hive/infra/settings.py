@@ -72,7 +72,7 @@ class InfraSettings(BaseSettings):
     prometheus_port: int = 19090
 
     pg_user: str = "hive"
-    pg_password: str = "hive"  # local development only
+    pg_password: str = "hive"  # noqa: S105 - local development default
     pg_database: str = "hive"
     pg_bin_dir: Path = Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin")
     prometheus_bin: Path = Path("/usr/bin/prometheus")

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -62,17 +62,22 @@ class HealthServer:
         self._server.server_close()
 
     def register_prometheus_target(self, job: str, instance: str) -> Path | None:
-        """Write a file_sd target so the local Prometheus scrapes this process."""
+        """Let the local Prometheus scrape this process ($HIVE_PROMETHEUS_TARGETS_DIR)."""
         folder = os.environ.get("HIVE_PROMETHEUS_TARGETS_DIR")
         if not folder:
             return None
-        path = Path(folder) / f"{job}-{instance}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        target = [{"targets": [f"{self.host}:{self.port}"], "labels": {"job": job}}]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(target), encoding="utf-8")
-        tmp.replace(path)  # atomic, so Prometheus never reads half a file
-        return path
+        return write_scrape_target(
+            Path(folder) / f"{job}-{instance}.json", [f"{self.host}:{self.port}"], {"job": job}
+        )
+
+
+def write_scrape_target(path: Path, targets: Sequence[str], labels: dict[str, str]) -> Path:
+    """A Prometheus file_sd target file, written atomically (Prometheus reads only *.json)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([{"targets": list(targets), "labels": labels}], indent=2) + "\n")
+    tmp.replace(path)
+    return path
 
 
 def _probe(check: Probe) -> tuple[int, str, bytes]:

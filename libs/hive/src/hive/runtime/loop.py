@@ -108,6 +108,7 @@ class ServiceLoop:
             "auto.commit.interval.ms": s.commit_interval_ms or 1000,
             "isolation.level": "read_committed",
             "enable.partition.eof": False,
+            "session.timeout.ms": s.session_timeout_ms,
         }
         if s.lag_interval_ms:
             conf["statistics.interval.ms"] = s.lag_interval_ms

@@ -1,0 +1,15 @@
+"""signal-parser settings (env prefix HIVE_), validated at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hive.config import ServiceSettings
+
+
+class ParserSettings(ServiceSettings):
+    service_name: str = "signal-parser"
+    # Below this confidence a reading is dead-lettered as low_confidence, never traded.
+    parser_min_confidence: float = Field(0.6, ge=0.0, le=1.0)
+    # Restore reply/latest-open links from signals.parsed and signals.updates at start-up.
+    parser_restore_state: bool = True

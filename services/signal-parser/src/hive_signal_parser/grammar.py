@@ -1,0 +1,331 @@
+"""The vocabulary of signal channels: keyword tables and precompiled patterns.
+
+Everything here is built once at import. The signal grammar works on tokens (see extract.py):
+a word is looked up in these tables, so adding a synonym is adding a string. Management
+instructions, expiry and commentary are recognised with the regular expressions below, which run
+on the normalised, lower-cased text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# ---- tokens ---------------------------------------------------------------------------------
+# A word (letters first, digits and '&' allowed: us30, tp2, s&p500), a number, a line break,
+# or any other single visible character.
+TOKEN_RE: Final = re.compile(r"\n|[^\W\d_][\w&']*|\d+(?:\.\d+)?|\S")
+
+# ---- words ----------------------------------------------------------------------------------
+DIRECTIONS: Final = {
+    "buy": "BUY",
+    "long": "BUY",
+    "buying": "BUY",
+    "sell": "SELL",
+    "short": "SELL",
+    "selling": "SELL",
+    "shorting": "SELL",
+}
+MARKET_WORDS: Final = frozenset(
+    {"now", "market", "cmp", "instant", "immediately", "asap", "mkt", "instantly", "execution"}
+)
+LIMIT_WORDS: Final = frozenset({"limit", "pending"})
+SL_WORDS: Final = frozenset({"sl", "stoploss", "invalidation", "sls"})
+TP_WORDS: Final = frozenset(
+    {"tp", "tps", "target", "targets", "tgt", "tgts", "takeprofit", "objective", "objectives"}
+)
+TP_LIST_WORDS: Final = frozenset({"tps", "targets", "tgts", "objectives"})
+ENTRY_WORDS: Final = frozenset({"entry", "entries", "enter", "price", "zone", "area", "ep"})
+# Words that introduce an entry only when no entry has been read yet.
+SOFT_ENTRY_WORDS: Final = frozenset({"at", "around", "between", "from", "near"})
+OPEN_WORDS: Final = frozenset(
+    {"open", "none", "nil", "tbd", "tba", "na", "manual", "later", "free", "unlimited"}
+)
+# A number followed by one of these is an annotation (30 pips, 10x, 1%, 4h), never a level.
+UNIT_WORDS: Final = frozenset(
+    {
+        "pips",
+        "pip",
+        "points",
+        "point",
+        "pts",
+        "pt",
+        "x",
+        "lots",
+        "lot",
+        "h",
+        "hr",
+        "hrs",
+        "hour",
+        "hours",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "m",
+        "d",
+        "day",
+        "days",
+        "w",
+        "wk",
+        "weeks",
+        "r",
+        "rr",
+        "usd",
+        "usdt",
+        "dollars",
+        "percent",
+        "sec",
+        "seconds",
+        "ticks",
+        "tick",
+        "am",
+        "pm",
+        "utc",
+        "gmt",
+        "cents",
+    }
+)
+PIP_UNITS: Final = frozenset({"pips", "pip", "points", "point", "pts", "pt"})
+UNIT_PUNCT: Final = frozenset({"%"})
+# After these the next number on the line is not a level (risk 1%, lot 0.01, leverage 20).
+QUANTITY_WORDS: Final = frozenset(
+    {
+        "risk",
+        "lot",
+        "lots",
+        "leverage",
+        "lev",
+        "volume",
+        "size",
+        "margin",
+        "balance",
+        "account",
+        "capital",
+        "position",
+        "qty",
+        "quantity",
+        "amount",
+        "cross",
+        "isolated",
+    }
+)
+RATIO_WORDS: Final = frozenset({"rr", "ratio", "reward", "rrr"})
+# After these the number that follows is an id or a count, not a level (Signal #12, Trade no 4).
+HEADER_WORDS: Final = frozenset(
+    {
+        "signal",
+        "signals",
+        "trade",
+        "trades",
+        "setup",
+        "idea",
+        "no",
+        "id",
+        "vip",
+        "channel",
+        "message",
+        "msg",
+        "post",
+        "number",
+        "nr",
+        "part",
+        "step",
+        "layer",
+        "wave",
+        "version",
+    }
+)
+# After these the rest of the line holds no level (Date: 12.05.2024, Time 14:30).
+LINE_SKIP_WORDS: Final = frozenset({"date", "time", "posted", "updated", "timeframe", "tf"})
+NEGATIONS: Final = frozenset({"not", "don't", "dont", "never", "avoid", "no"})
+# Separators that make two numbers one range (entry) or one list (take-profits).
+RANGE_SEPS: Final = frozenset({"-", "/", "~", "to", "and", "&"})
+LIST_SEPS: Final = frozenset({"-", "/", "~", ",", ";", "and", "&", "to", "+", "."})
+LABEL_PUNCT: Final = frozenset({":", "-", "=", "@", ".", ")", "#", ",", "~", "/", "\u2713"})
+INDEX_FOLLOWERS: Final = frozenset({":", ")", "-", "=", ".", "#", "\u2713"})
+
+# Currency and coin codes, to tell an unknown pair (USDTRY, PEPE/USDT) from a word.
+FX_CODES: Final = frozenset(
+    "usd eur gbp jpy chf cad aud nzd try zar mxn sek nok dkk pln huf czk sgd hkd cnh cny rub inr "
+    "brl krw thb ils xau xag xpt xpd".split()
+)
+QUOTE_CODES: Final = frozenset({"usdt", "usdc", "busd", "usd", "eur", "btc", "eth"})
+
+# ---- management instructions ------------------------------------------------------------------
+def _num(name: str = "price") -> str:
+    """A price (never a pip count, a percentage, leverage or R multiple) in group `name`."""
+    return rf"(?P<{name}>\d+(?:\.\d+)?)(?!\s*(?:pips?|points?|pts|%|x\b|r\b|\d))"
+
+
+_SL = r"(?:sl|s/l|stop\s*-?\s*loss|stoploss|stops?)"
+_TP = r"(?:tp|t/p|take\s*-?\s*profit|takeprofit|target|tgt)"
+_TO_ENTRY = (
+    r"(?:entry(?:\s*(?:price|point|level))?|open(?:ing)?\s*price|break\s*-?\s*even|breakeven|"
+    r"b\s*/\s*e|b\.e\.?|be|cost|the\s*entry|our\s*entry|entries)"
+)
+_HIT = (
+    r"(?:(?:is|was|has\s*been|have\s*been|got|just|already|successfully)\s*)?"
+    r"(?:hit|reached|done|achieved|smashed|touched|secured|booked|filled|taken|completed|"
+    r"\u2713(?!\s*\d))"
+)
+_ORDINALS = r"(?P<ord>1st|2nd|3rd|[4-9]th|first|second|third|fourth|fifth|final|last)"
+
+MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+    (
+        "BREAKEVEN",
+        re.compile(
+            r"\b(?:(?:move|moved|moving|set|put|place|shift|bring|adjust|trail)\s*"
+            r"(?:your|the|our|all)?\s*)?" + _SL + r"\s*(?:(?:moved|now|is|set|placed|adjusted|goes)\s*)?"
+            r"(?:to|at|@|on|=|:|->)?\s*" + _TO_ENTRY + r"(?![\w.])"
+            r"|\b(?:move|moved|set|put)\s*(?:it|them|trades?)?\s*(?:to|at)\s*"
+            r"(?:be|b/e|breakeven|break\s*even|entry)\b"
+            r"|\b(?:breakeven|break\s*-?\s*even|b/e)\b(?!\s*(?:above|below|higher|lower))"
+            r"|\brisk\s*-?\s*free\b|\bno\s*risk\s*now\b|\bzero\s*risk\b"
+        ),
+    ),
+    (
+        "TP_HIT",
+        re.compile(
+            r"\ball\s*(?P<all>targets?|tps?|take\s*profits?)\s*"
+            r"(?:are\s*|were\s*|have\s*been\s*|got\s*)?"
+            r"(?:hit|reached|done|achieved|smashed|completed|secured|booked|\u2713)"
+            r"|\b" + _ORDINALS + r"\s*" + _TP + r"\s*" + _HIT + r"(?:\s*(?:at|@)\s*" + _num("p1") + ")?"
+            r"|\b" + _TP + r"\s*#?\s*(?P<idx>\d{1,2})?"
+            r"(?P<more>(?:\s*(?:,|&|and|\+|/)?\s*(?:" + _TP + r")?\s*#?\s*\d{1,2}(?![\d.]))*)\s*"
+            + _HIT + r"(?:\s*(?:at|@)\s*" + _num("p2") + ")?"
+            r"|\b" + _TP + r"\s*[:@]?\s*" + _num("p3") + r"\s*" + _HIT
+        ),
+    ),
+    (
+        "SL_HIT",
+        re.compile(
+            r"\b" + _SL + r"\s*(?:was\s*|got\s*|has\s*been\s*|is\s*|just\s*)?"
+            r"(?:hit|taken|triggered|reached|touched)\b(?:\s*(?:at|@)\s*" + _num("p1") + ")?"
+            r"|\bstopped\s*out\b(?:\s*(?:at|@)\s*" + _num("p2") + ")?"
+            r"|\bhit\s*(?:the\s*|our\s*|my\s*)?(?:sl|stop\s*loss|stop)\b"
+        ),
+    ),
+    (
+        "MOVE_TP",
+        re.compile(
+            r"\b(?:move|moved|set|change|changed|adjust|update|updated|modify|extend|raise|lower)\s*"
+            r"(?:the\s*|your\s*)?" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*"
+            r"(?:to|at|@|=|:|is|->)?\s*(?:to\s*)?" + _num("p1")
+            + r"|\bnew\s*" + _TP + r"\s*#?\s*(?P<idx2>\d{1,2}(?![\d.]))?\s*(?:is|at|@|=|:|-|->)?\s*"
+            + _num("p2")
+            + r"|\b" + _TP + r"\s*#?\s*(?P<idx3>\d{1,2}(?![\d.]))?\s*"
+            r"(?:moved|changed|updated|adjusted|now)\s*(?:to|at|@|=|:|->)?\s*" + _num("p3")
+        ),
+    ),
+    (
+        "MOVE_SL",
+        re.compile(
+            r"\b(?:move|moved|moving|set|put|place|shift|adjust|trail|trailing|change|update|"
+            r"modify|raise|lower|tighten|bring)\s*(?:the\s*|your\s*|our\s*)?" + _SL
+            + r"\s*(?:to|at|@|=|:|now|->)?\s*(?:to\s*)?" + _num("p1")
+            + r"|\bnew\s*" + _SL + r"\s*(?:is|at|@|=|:|-|->)?\s*" + _num("p2")
+            + r"|\b" + _SL + r"\s*(?:moved|changed|updated|adjusted|now|->|to)\s*(?:to|at|@|=|:)?\s*"
+            + _num("p3")
+        ),
+    ),
+    (
+        "CLOSE_PARTIAL",
+        re.compile(
+            r"\b(?:close|closed|closing|take|took|taking|secure|secured|book|booked|cut|reduce|"
+            r"exit|lock|bank)\s*(?:the\s*|your\s*|some\s*|our\s*|a\s*)?"
+            r"(?P<frac>half|\d{1,3}(?:\.\d+)?\s*%|1\s*/\s*[234]|2\s*/\s*3|3\s*/\s*4|a\s*third|"
+            r"one\s*third|a\s*quarter|quarter|partials?(?:\s*(?:profits?|position))?|"
+            r"some\s*profits?|part|some|profits?|first\s*(?:entr(?:y|ies)|positions?|lots?|"
+            r"layers?|orders?|trades?))(?![\w])"
+            r"|\bpartial\s*(?:close|closing|profits?|tp|exit)\b"
+            r"|\b(?P<frac2>half)\s*(?:close|off|closed)\b"
+        ),
+    ),
+    (
+        "CLOSE_ALL",
+        re.compile(
+            r"(?:^|\n)\s*(?:close|exit|closed)(?![\w'])(?!\s*(?:to|above|below|under|over|at\s*\d|"
+            r"the\s*(?:day|week|candle)|candle|price|is|was|of|on|in\b))"
+            r"|\b(?:close|exit|closed|closing|exiting)\s*(?:it|them|this|that|all|everything|now|"
+            r"trade|trades|the\s*trades?|position|positions|the\s*positions?|at\s*market|manually|"
+            r"early|in\s*profit|in\s*loss|full|fully|remaining|rest|the\s*rest|100\s*%|asap|"
+            r"immediately|our|your|my)(?![\w])"
+            r"|\bget\s*out\b|\bexit\s*now\b"
+        ),
+    ),
+    (
+        "CANCEL",
+        re.compile(
+            r"\b(?:cancel|cancelled|canceled|cancelling|delete|deleted|remove|removed|void)\b"
+            r"|\b(?:signal|setup|trade|order|entry|limit)\s*(?:is\s*|was\s*|got\s*)?"
+            r"(?:invalid|invalidated)\b"
+            r"|\b(?:ignore|skip)\s*(?:this|that|the|previous|last)\s*(?:signal|trade|setup|one|order)\b"
+            r"|\bdo\s*n[o']?t\s*(?:enter|take\s*(?:this|the)\s*(?:trade|signal))\b"
+        ),
+    ),
+)
+# A full close that means every open signal, not only the latest ('close all trades').
+CLOSE_EVERYTHING_RE: Final = re.compile(
+    r"\b(?:all\s*(?:trades|positions|orders|signals|open\s*trades|open\s*positions)|everything)\b"
+)
+# A pattern only runs when the text holds one of its gate substrings (cheap `in` tests first).
+MGMT_GATES: Final[dict[str, tuple[str, ...]]] = {
+    "BREAKEVEN": ("entr", "even", "b/e", "b.e", "be", "risk", "cost"),
+    "TP_HIT": ("hit", "reach", "done", "achiev", "smash", "touch", "secur", "book", "fill",
+               "taken", "complet", "\u2713"),
+    "SL_HIT": ("hit", "taken", "trigger", "reach", "touch", "stopped"),
+    "MOVE_TP": ("tp", "t/p", "target", "profit", "tgt"),
+    "MOVE_SL": ("sl", "s/l", "stop"),
+    "CLOSE_PARTIAL": ("clos", "take", "took", "taking", "secur", "book", "cut", "reduc", "exit",
+                      "lock", "bank", "partial", "half"),
+    "CLOSE_ALL": ("clos", "exit", "get"),
+    "CANCEL": ("cancel", "delet", "remov", "void", "invalid", "ignore", "skip", "enter", "take"),
+}
+# Words that close a signal when a symbol follows them ('close EURUSD', 'exit gold').
+CLOSE_WORDS: Final = frozenset({"close", "exit", "closing"})
+
+# Upper-case BE on its own ('SL BE', 'BE now', 'BE ✓') is breakeven; lower-case 'be' is a verb.
+UPPER_BE_RE: Final = re.compile(
+    r"(?:^|\n|\b(?:SL|sl|Sl|SL:|stop|Stop|STOP|move|Move|MOVE|to|TO|To|at|@)\s*)BE\b(?![\w'])"
+)
+# A reply that is only levels ('SL 1.0830', 'TP2 1.0950') moves them on the replied-to signal.
+BARE_SL_RE: Final = re.compile(r"(?:^|\n)\s*(?:sl|s/l|stop\s*loss|stop)\s*[:=@-]?\s*" + _num())
+BARE_TP_RE: Final = re.compile(
+    r"(?:^|\n)\s*" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*[:=@-]?\s*" + _num()
+)
+
+# ---- commentary, recaps, conditional language ---------------------------------------------------
+COMMENTARY_RE: Final = re.compile(
+    r"\b(?:wait(?:ing)?\s*for|looking\s*(?:bullish|bearish|good|weak|strong|for|to)|looks\s*"
+    r"(?:bullish|bearish|good|weak|strong)|might|could|would|may|maybe|possible|possibly|"
+    r"potential(?:ly)?|watch(?:ing)?|if\s*(?:it|price|we|the|this|that)|expect(?:ing|ed)?|"
+    r"analysis|outlook|bias|opinion|think|thinking|consider(?:ing)?|prefer|likely|unlikely|"
+    r"careful|confirmation|forecast|prediction|wait|soon|coming\s*up|stay\s*tuned|get\s*ready|"
+    r"planning|plan\s*to|want\s*to|interested|keep\s*an?\s*eye|tomorrow|next\s*week)\b|\?"
+)
+RECAP_RE: Final = re.compile(
+    r"\b(?:yesterday|last\s*(?:week|month|night|trade)|this\s*week|weekly|monthly|results?|"
+    r"recap|summary|report|stats|statistics|performance|total|bought|sold|congrat\w*|"
+    r"well\s*done|review)\b"
+)
+# ---- expiry -------------------------------------------------------------------------------------
+EXPIRY_ABS_RE: Final = re.compile(
+    r"\b(?:(?:valid|good|open|active|pending)\s*)?(?:until|till|til|up\s*to|before|expires?\s*(?:at)?|"
+    r"expiry\s*(?:at)?|expiration\s*(?:at)?|exp\s*(?:at)?)\s*[:]?\s*(?:today\s*)?(?:at\s*)?"
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s*(?P<ampm>am|pm)|(?=\s*(?:utc|gmt|z)\b))(?:\s*(?P<ampm2>am|pm))?"
+    r"\s*(?P<tz>utc|gmt|z\b)?(?:\s*(?P<sign>[+-])\s*(?P<off>\d{1,2}))?"
+)
+EXPIRY_REL_RE: Final = re.compile(
+    r"\b(?:valid|good|active|expires?|expiry|expiration|exp|cancel(?:led)?\s*(?:if\s*not\s*"
+    r"(?:filled|triggered|activated|hit)\s*)?|pending)\s*(?:in|for|after|within|:)?\s*(?:the\s*next\s*)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b"
+)
+EXPIRY_EOD_RE: Final = re.compile(
+    r"\b(?:(?:valid|good)\s*(?:for\s*|until\s*|till\s*)?today|until\s*(?:the\s*)?end\s*of\s*"
+    r"(?:the\s*)?day|eod|today\s*only|intraday\s*only)\b"
+)
+EXPIRY_GATE_RE: Final = re.compile(
+    r"valid|until|till|\btil\b|exp|gtc|good|today|eod|intraday|before|cancel|pending|active"
+)
+GTC_RE: Final = re.compile(r"\bgtc\b|\bgood\s*(?:till|til|until)\s*cancel(?:led|ed)?\b")

@@ -1,0 +1,628 @@
+"""The signal parser: one raw message in, signals or updates or one reasoned rejection out.
+
+    parser = SignalParser()
+    result = parser.parse(raw)          # raw: a signals.raw record as a dict
+    result.signals   # ParsedSignal records (signals_parsed.avsc), ready to serialise
+    result.updates   # SignalUpdate records (signals_updates.avsc)
+    result.rejection # Rejection(reason, detail) when the message gives neither
+
+Pure Python, no I/O, no wall clock: the same messages in the same order give the same records.
+The only state is what links updates to signals (see linking.py); a service restores it after a
+restart with `remember_signal` / `remember_update` from the records it published.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
+
+from hive_signal_parser import grammar as g
+from hive_signal_parser.extract import find_expiry, find_management, scan_text
+from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
+from hive_signal_parser.model import Action, Draft, Scan
+from hive_signal_parser.text import MAX_TEXT_CHARS, normalise
+from hive_signal_parser.validate import REASONS, Rejection, check_levels, validate_signal
+from hive_signal_parser.webhook import read_webhook
+
+__all__ = [
+    "REASONS",
+    "ParseResult",
+    "Rejection",
+    "SignalParser",
+    "validate_signal",
+]
+
+DEFAULT_VERSION = "signal-parser 0.1.0"
+
+# Confidence of an update's link, in hundredths.
+_LINK_CONFIDENCE = {"EXPLICIT": 100, "REPLY": 95, "LATEST_OPEN_SYMBOL": 90, "LATEST_OPEN": 80}
+
+
+@dataclass
+class ParseResult:
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    rejection: Rejection | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejection is None
+
+
+def _reject(reason: str, detail: str) -> ParseResult:
+    return ParseResult(rejection=Rejection(reason, detail))
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    source: str
+    message_id: str
+    revision: int
+    posted: int
+    ts_event: int
+    reply_to: str | None
+    text: str
+    content_type: str
+
+
+def _meta(raw: Mapping[str, Any]) -> _Meta | Rejection:
+    source = raw.get("source")
+    message_id = raw.get("message_id")
+    if not isinstance(source, str) or not source:
+        return Rejection("invalid_record", "the record has no source")
+    if isinstance(message_id, bool) or not isinstance(message_id, str | int) or message_id == "":
+        return Rejection("invalid_record", "the record has no message_id")
+    posted = to_millis(raw.get("posted_at"))
+    if posted is None:
+        posted = to_millis(raw.get("ts_event"))
+    if posted is None:
+        return Rejection("invalid_record", "the record has no posted_at time")
+    edited = to_millis(raw.get("edited_at"))
+    revision = raw.get("revision", 0)
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+        revision = 0
+    reply = raw.get("reply_to_message_id")
+    text = raw.get("text")
+    ctype = raw.get("content_type")
+    return _Meta(
+        source=source,
+        message_id=str(message_id),
+        revision=revision,
+        posted=posted,
+        ts_event=edited if edited is not None else posted,
+        reply_to=None if reply is None or reply == "" else str(reply),
+        text=text if isinstance(text, str) else "",
+        content_type=ctype.upper() if isinstance(ctype, str) else "UNKNOWN",
+    )
+
+
+class SignalParser:
+    def __init__(
+        self,
+        instruments: InstrumentCatalogue | None = None,
+        *,
+        min_confidence: float = 0.6,
+        version: str = DEFAULT_VERSION,
+    ) -> None:
+        self.catalogue = instruments if instruments is not None else load_instruments()
+        self.min_confidence = min_confidence
+        self._min_conf = round(min_confidence * 100)
+        self.version = f"{version} / instruments {self.catalogue.version}"
+        self.book = LinkBook()
+
+    # ---- public API -------------------------------------------------------------------------------
+    def parse(self, raw: Mapping[str, Any]) -> ParseResult:
+        """Read one signals.raw record (timestamps as epoch ms or datetimes). Never raises."""
+        try:
+            return self._parse(raw)
+        except Exception as exc:  # a bug must not stop the service: the record goes to the DLQ
+            return _reject("internal_error", f"{type(exc).__name__}: {exc}")
+
+    def remember_signal(self, parsed: Mapping[str, Any]) -> None:
+        """Restore linking state from a published ParsedSignal record (e.g. after a restart)."""
+        self.book.restore_signal(parsed)
+
+    def remember_update(self, update: Mapping[str, Any]) -> None:
+        """Restore linking state from a published SignalUpdate record (closes, reply chains)."""
+        source = str(update["source"])
+        self.book.apply_updates(source, str(update["message_id"]), [update])
+        self.book.memo_add(update)
+
+    # ---- dispatch ---------------------------------------------------------------------------------
+    def _parse(self, raw: Mapping[str, Any]) -> ParseResult:
+        meta = _meta(raw)
+        if isinstance(meta, Rejection):
+            return ParseResult(rejection=meta)
+        text = meta.text
+        if len(text) > MAX_TEXT_CHARS:
+            return _reject(
+                "message_too_long", f"{len(text)} characters (the parser reads {MAX_TEXT_CHARS})"
+            )
+        done = self.book.memo_get(meta.source, meta.message_id, meta.revision, text)
+        if done is not None:  # the same message revision again: the same records again
+            return ParseResult(signals=[dict(s) for s in done[0]], updates=[dict(u) for u in done[1]])
+        stripped = text.strip()
+        if not stripped:
+            return _reject("empty_message", "the message has no text")
+        if meta.content_type == "JSON" or (
+            stripped[0] in "{[" and stripped[-1] in "}]" and _is_json(stripped)
+        ):
+            result = self._webhook(meta)
+        else:
+            result = self._text(meta)
+        if result.updates:
+            self.book.memo_put(
+                meta.source, meta.message_id, meta.revision, text, result.signals, result.updates
+            )
+        return result
+
+    def _text(self, meta: _Meta) -> ParseResult:
+        norm = normalise(meta.text)
+        if not any(ch.isalnum() for ch in norm):
+            return _reject("empty_message", "nothing but decoration")
+        low = norm.lower()
+        if len(low) != len(norm):
+            norm = low
+        scan = scan_text(norm, self.catalogue)
+        drafts = [
+            d
+            for d in scan.drafts
+            if d.direction or d.has_levels() or d.sl_label or d.tp_label or d.sl_pips
+        ]
+        is_reply = meta.reply_to is not None
+        if any(d.direction and (d.entries or d.take_profits) for d in drafts):
+            previous = None
+            if meta.revision > 0:
+                previous = self.book.message_text(meta.source, meta.message_id)
+            result = self._signals(meta, drafts, scan, low, text_mode=True)
+            if previous is not None and result.rejection is None:
+                # an edit that appends a status ('TP1 ✅', 'cancelled') to its own signal
+                added = self._edit_actions(low, norm, previous, scan)
+                if added:
+                    upd = self._updates(meta, added, scan)
+                    if upd.rejection is None:
+                        result.updates = upd.updates
+            return result
+        actions = find_management(low, norm, scan, is_reply)
+        if actions:
+            if not is_reply and g.RECAP_RE.search(low):
+                return _reject("not_a_signal", "a recap of past trades, not an instruction")
+            return self._updates(meta, actions, scan)
+        if any(d.direction for d in drafts) or any(
+            d.entries and (d.stop_loss is not None or d.take_profits) for d in drafts
+        ):
+            return self._signals(meta, drafts, scan, low, text_mode=True)
+        if any((d.sl_label or d.tp_label) and d.has_levels() for d in drafts):
+            return _reject("no_direction", "levels without BUY/SELL or an entry to tell it from")
+        if scan.symbols or scan.numbers:
+            return _reject("not_a_signal", "mentions instruments or prices but gives no instruction")
+        return _reject("not_a_signal", "no trading instruction in the message")
+
+    def _edit_actions(self, low: str, norm: str, previous: str, scan: Scan) -> list[Action]:
+        """Management instructions an edit adds to its own signal message (EXPLICIT link)."""
+        now = find_management(low, norm, scan, False)
+        if not now:
+            return []
+        prev_norm = normalise(previous)
+        prev_low = prev_norm.lower()
+        before = find_management(prev_low, prev_norm, scan_text(prev_norm, self.catalogue), False)
+        seen = [_signature(a) for a in before]
+        added: list[Action] = []
+        for act in now:
+            sig = _signature(act)
+            if sig in seen:
+                seen.remove(sig)
+                continue
+            act.explicit_signal = "self:"
+            act.symbol = None
+            added.append(act)
+        return added
+
+    def _webhook(self, meta: _Meta) -> ParseResult:
+        reading = read_webhook(meta.text, self.catalogue, meta.posted)
+        if reading.rejection is not None:
+            return ParseResult(rejection=reading.rejection)
+        result = ParseResult()
+        if reading.drafts:
+            result = self._signals(
+                meta, reading.drafts, Scan(), "", text_mode=False, expiries=reading.expires_at
+            )
+            if result.rejection is not None:
+                return result
+        if reading.actions:
+            upd = self._updates(meta, reading.actions, Scan())
+            if upd.rejection is not None:
+                return upd
+            result.updates = upd.updates
+        if not result.signals and not result.updates:
+            return _reject("not_a_signal", "the webhook holds no signal or instruction")
+        return result
+
+    # ---- signals --------------------------------------------------------------------------------
+    def _signals(
+        self,
+        meta: _Meta,
+        drafts: list[Draft],
+        scan: Scan,
+        low: str,
+        *,
+        text_mode: bool,
+        expiries: list[int | None] | None = None,
+    ) -> ParseResult:
+        candidates = [
+            d
+            for d in drafts
+            if d.direction or (d.entries and (d.stop_loss is not None or d.take_profits))
+        ]
+        if not candidates:
+            return _reject("not_a_signal", "no signal in the message")
+        previous: Instrument | None = None
+        for d in candidates:
+            if d.symbol is None:
+                if previous is not None:
+                    d.symbol = previous
+                    d.note("SYMBOL_INHERITED", 5)
+                elif len(scan.symbols) == 1:
+                    d.symbol = scan.symbols[0]
+            previous = d.symbol or previous
+        for k, d in enumerate(candidates):
+            if d.symbol is None:
+                named = scan.unknown_symbol
+                detail = (
+                    f"{named} is not in the instrument catalogue"
+                    if named
+                    else "the message names no instrument from the catalogue"
+                )
+                return _reject("unknown_symbol", _which(k, candidates) + detail)
+        if text_mode:
+            commentary = g.COMMENTARY_RE.search(low)
+            for d in candidates:
+                if d.negated:
+                    return _reject("not_a_signal", "the direction is negated ('don't buy')")
+                if commentary is not None:
+                    complete = (
+                        d.direction is not None
+                        and (d.entries or d.order_type == "MARKET")
+                        and d.stop_loss is not None
+                        and d.take_profits
+                    )
+                    if not complete:
+                        return _reject(
+                            "not_a_signal",
+                            f"commentary ({commentary.group(0).strip()!r}) without a complete "
+                            "signal",
+                        )
+                    d.note("CONDITIONAL_LANGUAGE", 15)
+        expires_at: list[int | None]
+        exp_warning = None
+        if expiries is not None:
+            expires_at = expiries
+        else:
+            exp, exp_warning = find_expiry(low, meta.posted)
+            expires_at = [exp] * len(candidates)
+        records: list[dict[str, Any]] = []
+        for k, d in enumerate(candidates):
+            rejection = _finish(d, text_mode)
+            if rejection is not None:
+                return _reject(rejection.reason, _which(k, candidates) + rejection.detail)
+            if exp_warning and expires_at[k] is not None:
+                d.note(exp_warning)
+            inst = d.symbol
+            assert inst is not None
+            tps = [v for _, v in d.take_profits]
+            rejection = check_levels(
+                inst, d.direction or "", d.order_type or "MARKET", d.entries, d.stop_loss, tps
+            )
+            if rejection is not None:
+                return _reject(rejection.reason, _which(k, candidates) + rejection.detail)
+            confidence = max(0, 100 - d.penalty)
+            if confidence < self._min_conf:
+                return _reject(
+                    "low_confidence",
+                    _which(k, candidates)
+                    + f"confidence {confidence / 100:.2f} < {self.min_confidence:.2f} "
+                    f"({', '.join(d.warnings)})",
+                )
+            warnings = list(d.warnings)
+            warnings.extend(sorted(a for a in scan.annotations if a not in warnings))
+            records.append(
+                self._signal_record(meta, k, d, inst, tps, confidence, expires_at[k], warnings)
+            )
+        self.book.add_signals(records)
+        return ParseResult(signals=records)
+
+    def _signal_record(
+        self,
+        meta: _Meta,
+        index: int,
+        d: Draft,
+        inst: Instrument,
+        tps: list[float],
+        confidence: int,
+        expires_at: int | None,
+        warnings: list[str],
+    ) -> dict[str, Any]:
+        sid = f"{meta.source}:{meta.message_id}:{index}"
+        entry = d.entries[0] if d.entries else None
+        low = high = None
+        if len(d.entries) >= 2:
+            low, high = min(d.entries), max(d.entries)
+            if low == high:
+                low = high = None
+        return {
+            "event_id": f"{sid}:r{meta.revision}",
+            "ts_event": meta.ts_event,
+            "ts_init": meta.ts_event,
+            "signal_id": sid,
+            "timestamp": meta.posted,
+            "symbol": inst.symbol,
+            "direction": d.direction,
+            "entry": entry,
+            "stop_loss": d.stop_loss,
+            "take_profit": tps[0] if tps else None,
+            "confidence": confidence / 100,
+            "source": meta.source,
+            "revision": meta.revision,
+            "message_id": meta.message_id,
+            "signal_index": index,
+            "order_type": d.order_type or "MARKET",
+            "entry_low": low,
+            "entry_high": high,
+            "take_profits": tps,
+            "expires_at": expires_at,
+            "raw_text": meta.text,
+            "reply_to": meta.reply_to,
+            "warnings": warnings,
+            "parser_version": self.version,
+        }
+
+    # ---- updates --------------------------------------------------------------------------------
+    def _updates(self, meta: _Meta, actions: list[Action], scan: Scan) -> ParseResult:
+        book = self.book
+        records: list[dict[str, Any]] = []
+        seen: set[tuple[Any, ...]] = set()
+        for act in actions:
+            targets, method = self._link(meta, act, scan)
+            if not targets:
+                what = act.action.lower()
+                if act.explicit_signal:
+                    why = f"names {act.explicit_signal.split(':', 1)[1]!r}, which is not a known signal"
+                elif meta.reply_to is not None:
+                    why = f"replies to message {meta.reply_to}, which holds no known signal"
+                else:
+                    named = act.symbol or (scan.symbols[0] if scan.symbols else None)
+                    scope = f" and symbol {named.symbol}" if named else ""
+                    why = f"no open signal of source {meta.source!r}{scope}"
+                return _reject("unlinked_update", f"{what}: {why}")
+            for ref in targets:
+                rec = self._update_record(meta, act, ref, method, len(records))
+                if isinstance(rec, Rejection):
+                    return ParseResult(rejection=rec)
+                moves = rec["action"] in ("MOVE_SL", "MOVE_TP")
+                key = (
+                    rec["action"],
+                    rec["target_signal_id"],
+                    rec["price"] if moves else None,
+                    rec["fraction"],
+                    rec["tp_index"],
+                )
+                if key in seen:
+                    continue
+                seen.add(key)
+                rec["update_index"] = len(records)
+                rec["event_id"] = (
+                    f"{meta.source}:{meta.message_id}:r{meta.revision}:u{rec['update_index']}"
+                )
+                records.append(rec)
+        for rec in records:
+            if rec["confidence"] * 100 < self._min_conf - 1e-9:
+                return _reject(
+                    "low_confidence",
+                    f"{rec['action'].lower()} on {rec['target_signal_id']}: confidence "
+                    f"{rec['confidence']:.2f} < {self.min_confidence:.2f}",
+                )
+        book.apply_updates(meta.source, meta.message_id, records)
+        return ParseResult(updates=[dict(r) for r in records])
+
+    def _link(self, meta: _Meta, act: Action, scan: Scan) -> tuple[list[SignalRef], str]:
+        book = self.book
+        named = [act.symbol] if act.symbol is not None else list(scan.symbols)
+        names = {inst.symbol for inst in named}
+        if act.explicit_signal is not None:
+            kind, _, ident = act.explicit_signal.partition(":")
+            if kind == "id":
+                ref = book.get(ident)
+                return ([ref] if ref is not None else []), "EXPLICIT"
+            if kind == "self":
+                return book.signals_of_message(meta.source, meta.message_id), "EXPLICIT"
+            refs = book.signals_of_message(meta.source, ident)
+            if names:
+                refs = [r for r in refs if r.symbol in names]
+            return refs, "EXPLICIT"
+        if meta.reply_to is not None:
+            refs = book.signals_of_message(meta.source, meta.reply_to)
+            if refs and names:
+                chosen = [r for r in refs if r.symbol in names]
+                if chosen:
+                    return chosen, "REPLY"
+            elif refs:
+                return refs, "REPLY"
+            if not names:
+                return [], "REPLY"
+        elif meta.revision > 0 and book.is_signal_message(meta.source, meta.message_id):
+            # the signal message itself was edited into an instruction ('❌ cancelled')
+            return book.signals_of_message(meta.source, meta.message_id), "EXPLICIT"
+        if act.all_signals:
+            refs = book.open_signals(meta.source, names or None)
+            return refs, "LATEST_OPEN_SYMBOL" if names else "LATEST_OPEN"
+        if names:
+            found = [book.latest_open(meta.source, s) for s in sorted(names, key=_order(named))]
+            return [r for r in found if r is not None], "LATEST_OPEN_SYMBOL"
+        ref = book.latest_open(meta.source, None)
+        return ([ref] if ref is not None else []), "LATEST_OPEN"
+
+    def _update_record(
+        self, meta: _Meta, act: Action, ref: SignalRef, method: str, index: int
+    ) -> dict[str, Any] | Rejection:
+        inst = self.catalogue.get(ref.symbol)
+        price = act.price
+        tp_index = act.tp_index
+        confidence = _LINK_CONFIDENCE[method]
+        if method == "EXPLICIT" and meta.content_type != "JSON":
+            confidence = 95
+        if act.guessed:
+            confidence -= 10
+        if act.action == "TP_HIT":
+            if act.all_tps:
+                tp_index = len(ref.take_profits) or None
+            elif tp_index is None and price is not None:
+                for k, tp in enumerate(ref.take_profits, start=1):
+                    if abs(tp - price) <= 1e-9 * max(1.0, abs(tp)):
+                        tp_index = k
+                        break
+            elif tp_index is None and len(ref.take_profits) == 1:
+                tp_index = 1
+        if act.action == "MOVE_TP" and tp_index is None:
+            tp_index = 1
+        if price is not None and inst is not None:
+            rejection = _check_update_price(inst, ref, act.action, price)
+            if rejection is not None:
+                return rejection
+        return {
+            "event_id": "",
+            "ts_event": meta.ts_event,
+            "ts_init": meta.ts_event,
+            "source": meta.source,
+            "message_id": meta.message_id,
+            "revision": meta.revision,
+            "update_index": index,
+            "action": act.action,
+            "target_signal_id": ref.signal_id,
+            "link_method": "LATEST_OPEN" if method.startswith("LATEST_OPEN") else method,
+            "symbol": ref.symbol,
+            "direction": ref.direction if ref.direction in ("BUY", "SELL") else None,
+            "price": price if act.action in ("MOVE_SL", "MOVE_TP", "TP_HIT", "SL_HIT") else None,
+            "fraction": act.fraction if act.action == "CLOSE_PARTIAL" else None,
+            "tp_index": tp_index if act.action in ("TP_HIT", "MOVE_TP") else None,
+            "confidence": max(0, confidence) / 100,
+            "raw_text": meta.text,
+            "reply_to": meta.reply_to,
+            "parser_version": self.version,
+        }
+
+
+def _signature(act: Action) -> tuple[Any, ...]:
+    return (act.action, act.tp_index, act.fraction, act.price, act.all_tps)
+
+
+def _order(named: list[Instrument]) -> Any:
+    order = {inst.symbol: k for k, inst in enumerate(named)}
+    return lambda s: order.get(s, len(order))
+
+
+def _which(k: int, candidates: list[Draft]) -> str:
+    return f"signal {k}: " if len(candidates) > 1 else ""
+
+
+def _is_json(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict | list)
+
+
+def _check_update_price(
+    inst: Instrument, ref: SignalRef, action: str, price: float
+) -> Rejection | None:
+    if not inst.in_range(price):
+        return Rejection(
+            "implausible_level",
+            f"{inst.symbol}: {action.lower()} price {price:g} outside the plausible range "
+            f"{inst.price_min:g}..{inst.price_max:g}",
+        )
+    anchor = ref.entry or ref.stop_loss or (ref.take_profits[0] if ref.take_profits else None)
+    if anchor and abs(price - anchor) / anchor > inst.max_level_distance:
+        return Rejection(
+            "implausible_level",
+            f"{inst.symbol}: {action.lower()} price {price:g} is implausibly far from the "
+            f"signal's levels ({anchor:g})",
+        )
+    if action == "MOVE_SL" and ref.take_profits:
+        # a stop beyond every target of the trade cannot be meant
+        buy = ref.direction == "BUY"
+        if (buy and price >= max(ref.take_profits)) or (not buy and price <= min(ref.take_profits)):
+            return Rejection(
+                "wrong_side_stop",
+                f"{inst.symbol} {ref.direction}: new stop-loss {price:g} is beyond every take-profit",
+            )
+    return None
+
+
+def _finish(d: Draft, text_mode: bool) -> Rejection | None:
+    """Inference, defaults and confidence for one draft; a rejection when it cannot be a signal."""
+    inst = d.symbol
+    assert inst is not None
+    if d.conflict:
+        return Rejection("conflicting_direction", f"{inst.symbol}: both BUY and SELL are given")
+    ref = d.entries[0] if d.entries else None
+    if d.direction is None:
+        d.direction = _infer_direction(ref, d.stop_loss, [v for _, v in d.take_profits])
+        if d.direction is None:
+            return Rejection(
+                "no_direction", f"{inst.symbol}: no BUY/SELL and the levels do not tell it"
+            )
+        d.direction_inferred = True
+        d.note("DIRECTION_INFERRED", 30)
+    buy = d.direction == "BUY"
+    if d.stop_loss is None and d.sl_pips and ref is not None:
+        dist = d.sl_pips * inst.pip_size
+        d.stop_loss = round(ref - dist if buy else ref + dist, inst.digits)
+        d.note("SL_FROM_PIPS", 10)
+    if d.tp_pips and ref is not None:
+        for ix, pips in d.tp_pips:
+            dist = pips * inst.pip_size
+            d.take_profits.append((ix, round(ref + dist if buy else ref - dist, inst.digits)))
+        d.note("TP_FROM_PIPS", 10)
+    if d.order_type is None:
+        d.order_type = "MARKET"
+        if d.entries:
+            d.note("ORDER_TYPE_ASSUMED_MARKET")
+    if d.stop_loss is None:
+        if d.sl_open or d.sl_label:
+            d.note("SL_OPEN", 10 if text_mode else 0)
+        else:
+            d.note("SL_MISSING", 20 if text_mode else 0)
+    if not d.take_profits:
+        if d.tp_open or d.tp_label:
+            d.note("TP_OPEN", 10 if text_mode else 0)
+        else:
+            d.note("TP_MISSING", 25 if text_mode else 0)
+    elif d.tp_open:
+        d.note("TP_OPEN")
+    if d.short_range:
+        d.note("SHORT_RANGE_EXPANDED", 5)
+    indices = [ix for ix, _ in d.take_profits]
+    if all(ix is not None for ix in indices) and len(set(indices)) == len(indices):
+        ordered = sorted(d.take_profits, key=lambda p: p[0] or 0)
+        if ordered != d.take_profits:
+            d.take_profits = ordered
+            d.note("TP_REORDERED", 5)
+    return None
+
+
+def _infer_direction(entry: float | None, sl: float | None, tps: list[float]) -> str | None:
+    if entry is None or (sl is None and not tps):
+        return None
+    votes: set[str] = set()
+    if sl is not None:
+        votes.add("BUY" if sl < entry else "SELL" if sl > entry else "?")
+    for tp in tps:
+        votes.add("BUY" if tp > entry else "SELL" if tp < entry else "?")
+    if len(votes) == 1 and "?" not in votes:
+        return votes.pop()
+    return None

@@ -1,0 +1,36 @@
+"""signal-parser: signals.raw -> signals.parsed / signals.updates / signals.raw.v1.dlq."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.records import Handler
+from hive_signal_parser.parser import SignalParser
+
+log = logging.getLogger(__name__)
+
+RAW = "signals.raw.v1"
+PARSED = "signals.parsed.v1"
+UPDATES = "signals.updates.v1"
+
+
+def make_handler(parser: SignalParser) -> Handler:
+    def handle(record: InboundRecord) -> list[OutboundRecord]:
+        result = parser.parse(record.value)
+        if result.rejection is not None:
+            raise RejectRecord(result.rejection.reason, result.rejection.detail)
+        # Keyed by symbol: co-partitioned with market.bars for the enricher.
+        return [OutboundRecord(PARSED, s, key=s["symbol"]) for s in result.signals] + [
+            OutboundRecord(UPDATES, u, key=u["symbol"]) for u in result.updates
+        ]
+
+    return handle
+
+
+def restore(parser: SignalParser, topic: str, value: dict[str, Any]) -> None:
+    if topic == PARSED:
+        parser.remember_signal(value)
+    elif topic == UPDATES:
+        parser.remember_update(value)
