@@ -11,5 +11,5 @@ class ParserSettings(ServiceSettings):
     service_name: str = "signal-parser"
     # Below this confidence a reading is dead-lettered as low_confidence, never traded.
     parser_min_confidence: float = Field(0.6, ge=0.0, le=1.0)
-    # Restore reply/latest-open links from signals.parsed and signals.updates at start-up.
+    # Rebuild reply/latest-open links by replaying the consumed raw messages at start-up.
     parser_restore_state: bool = True

@@ -196,7 +196,9 @@ def same(expected: Any, got: Any) -> bool:
     if isinstance(expected, int | float) and isinstance(got, int | float):
         return math.isclose(float(expected), float(got), rel_tol=REL_TOL, abs_tol=1e-12)
     if isinstance(expected, list) and isinstance(got, list):
-        return len(expected) == len(got) and all(same(a, b) for a, b in zip(expected, got, strict=True))
+        return len(expected) == len(got) and all(
+            same(a, b) for a, b in zip(expected, got, strict=True)
+        )
     return bool(expected == got)
 
 

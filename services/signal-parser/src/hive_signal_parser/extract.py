@@ -11,10 +11,10 @@ multi-signal message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from hive.instruments import Instrument, InstrumentCatalogue
-
 from hive_signal_parser import grammar as g
 from hive_signal_parser.model import Action, Draft, Scan
 from hive_signal_parser.text import shift_thousands
@@ -43,7 +43,10 @@ _NONE, _ENTRY, _ENTRY2, _SL, _TP = 0, 1, 2, 3, 4
     _K_HEADER,
     _K_LINESKIP,
     _K_NEG,
-) = range(1, 20)
+    _K_CUE,
+    _K_IF,
+    _K_EXPIRY,
+) = range(1, 23)
 
 
 def _kinds() -> dict[str, int]:
@@ -70,6 +73,9 @@ def _kinds() -> dict[str, int]:
         (_K_HEADER, set(g.HEADER_WORDS)),
         (_K_LINESKIP, set(g.LINE_SKIP_WORDS)),
         (_K_NEG, set(g.NEGATIONS)),
+        (_K_CUE, set(g.CUE_WORDS)),
+        (_K_IF, {"if"}),
+        (_K_EXPIRY, set(g.EXPIRY_WORDS)),
     ]
     for kind, words in groups:
         for word in words:
@@ -83,19 +89,19 @@ _ENTRY_GLUED = ("entry", "ep", "e")
 _ENTRY_AFTER_DIRECTION = frozenset({"zone", "area", "range", "entry", "price", "from", "between"})
 
 
-def _glued_label(w: str) -> tuple[int, int | None]:
-    """'tp2' -> (TP, 2), 'entry1' -> (ENTRY, 1); (0, None) for anything else."""
-    k = len(w)
-    while k > 0 and w[k - 1].isdigit():
-        k -= 1
-    if k == 0 or len(w) - k > 2:
-        return 0, None
-    head = w[:k]
-    if head in _TP_GLUED:
-        return _K_TP, int(w[k:])
-    if head in _ENTRY_GLUED:
-        return _K_ENTRY, int(w[k:])
-    return 0, None
+def _glued_forms() -> dict[str, tuple[int, int]]:
+    forms: dict[str, tuple[int, int]] = {}
+    for k in range(1, 21):
+        for head in _TP_GLUED:
+            forms[f"{head}{k}"] = (_K_TP, k)
+        for head in _ENTRY_GLUED:
+            forms[f"{head}{k}"] = (_K_ENTRY, k)
+    return forms
+
+
+# 'tp2' -> (TP, 2), 'entry1' -> (ENTRY, 1)
+_GLUED = _glued_forms()
+_NOT_GLUED = (0, None)
 
 
 DAY_MS = 86_400_000
@@ -167,19 +173,19 @@ def _unknown_pair(toks: list[str], i: int, w: str) -> str | None:
     if 6 <= n <= 12 and w.endswith(("usdt", "usdc", "busd")):
         return w.upper()
     if 2 <= n <= 8 and i + 2 < len(toks) and toks[i + 1] == "/":
-        quote = toks[i + 2].lower()
+        quote = toks[i + 2]
         if quote in g.QUOTE_CODES or quote in g.FX_CODES:
             return f"{w}/{quote}".upper()
     return None
 
 
 def _match_symbol(
-    toks: list[str], i: int, w: str, idx: SymbolIndex
+    toks: list[str], i: int, w: str, idx: SymbolIndex, original: Callable[[int], str]
 ) -> tuple[Instrument | None, int]:
     """The instrument named at token i (possibly over several tokens) and the last token used."""
     n = len(toks)
     best = idx.names.get(w)
-    if best is not None and len(w) <= 2 and not toks[i].isupper():
+    if best is not None and len(w) <= 2 and not original(i).isupper():
         best = None  # two-letter aliases (EU, GU, NQ) only in upper case
     best_j = i
     if w in idx.prefixes:
@@ -193,7 +199,7 @@ def _match_symbol(
                 t = toks[j]
             if not (t[0].isalpha() or t.isdigit()):
                 break
-            joined += t.lower()
+            joined += t
             used += 1
             found = idx.names.get(joined)
             if found is not None:
@@ -207,17 +213,27 @@ def _match_symbol(
         return best, i
     # broker suffix behind a separator or a trailing mark: EURUSD.m, XAUUSD-pro, GER40+
     j = best_j + 1
-    if j + 1 < n and toks[j] in (".", "-") and toks[j + 1].lower() in idx.suffixes:
+    if j + 1 < n and toks[j] in (".", "-") and toks[j + 1] in idx.suffixes:
         best_j = j + 1
     elif j < n and toks[j] in ("+", "!"):
         best_j = j
     return best, best_j
 
 
-def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
-    """Read the signals of a normalised message (see the module doc)."""
+def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None) -> Scan:
+    """Read the signals of a normalised message (see the module doc); `low` = norm.lower()."""
     idx = symbol_index(catalogue)
-    toks = g.TOKEN_RE.findall(norm)
+    if low is None or len(low) != len(norm):
+        low = norm.lower()
+    toks = g.TOKEN_RE.findall(low)
+    cased: list[str] = []
+
+    def original(k: int) -> str:
+        """Token k as written (case kept), tokenised only when a caller needs it."""
+        if not cased:
+            cased.extend(g.TOKEN_RE.findall(norm))
+        return cased[k] if k < len(cased) and len(cased) == len(toks) else ""
+
     n = len(toks)
     scan = Scan()
     drafts = scan.drafts
@@ -235,13 +251,6 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
     plus = False
     negate = 0  # tokens left in which a direction is negated
     prev_word = ""
-
-    def need() -> Draft:
-        nonlocal cur
-        if cur is None:
-            cur = Draft()
-            drafts.append(cur)
-        return cur
 
     i = 0
     while i < n:
@@ -262,7 +271,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
         # ---- numbers ------------------------------------------------------------------------
         if c.isdigit():
             nxt = toks[i + 1] if i + 1 < n else ""
-            nl = nxt.lower()
+            nl = nxt
             # list marker at the start of a line: '1) 65000', '2. 66000', '3- 67000'
             if line_start and len(t) <= 2 and nxt in (")", ".", ":", "-") and int(t) <= 20:
                 i += 2
@@ -335,7 +344,12 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 continue
             if tp_mode and d is not None and (ctx == _TP or line == tp_line or first_on_line):
                 text = t
-                if i >= 2 and toks[i - 1] in ("-", "/", "~") and last_tp and _is_number(toks[i - 2]):
+                if (
+                    i >= 2
+                    and toks[i - 1] in ("-", "/", "~")
+                    and last_tp
+                    and _is_number(toks[i - 2])
+                ):
                     short = expand_short(last_tp, t)
                     if short is not None:
                         text = short
@@ -365,17 +379,17 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
 
         # ---- words --------------------------------------------------------------------------
         if c.isalpha():
-            w = t.lower()
+            w = t
             line_start = False
             if negate:
                 negate -= 1
             kind = _KIND.get(w, 0)
             glued: int | None = None
             if kind == 0 and w[-1].isdigit():
-                kind, glued = _glued_label(w)
+                kind, glued = _GLUED.get(w, _NOT_GLUED)
             if kind == _K_SPLIT:  # s/l, t/p
                 if i + 2 < n and toks[i + 1] == "/":
-                    second = toks[i + 2].lower()
+                    second = toks[i + 2]
                     if w == "s" and second == "l":
                         kind = _K_SL
                     elif w == "t" and second == "p":
@@ -385,27 +399,27 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 else:
                     kind = 0
             elif kind == _K_STOP:
-                kind = 0 if i + 1 < n and toks[i + 1].lower() == "order" else _K_SL
+                kind = 0 if i + 1 < n and toks[i + 1] == "order" else _K_SL
             elif kind == _K_TAKE:
-                nxt = toks[i + 1].lower() if i + 1 < n else ""
+                nxt = toks[i + 1] if i + 1 < n else ""
                 if nxt in ("profit", "profits"):
                     kind, glued = _K_TP, -2
-                elif nxt == "-" and i + 2 < n and toks[i + 2].lower() == "profit":
+                elif nxt == "-" and i + 2 < n and toks[i + 2] == "profit":
                     kind, glued = _K_TP, -3
                 else:
                     kind = 0
             elif kind == _K_PROFIT:
-                nxt = toks[i + 1].lower() if i + 1 < n else ""
+                nxt = toks[i + 1] if i + 1 < n else ""
                 kind, glued = (_K_TP, -2) if nxt in ("target", "targets") else (0, None)
             elif kind == _K_OPEN:
-                if i + 1 < n and toks[i + 1].lower() == "price":
+                if i + 1 < n and toks[i + 1] == "price":
                     kind = _K_ENTRY
             elif kind == _K_CURRENT:
-                kind = _K_MARKET if i + 1 < n and toks[i + 1].lower() == "price" else 0
+                kind = _K_MARKET if i + 1 < n and toks[i + 1] == "price" else 0
             elif kind == _K_R:
                 kind = (
                     _K_RATIO
-                    if i + 2 < n and toks[i + 1] in (":", "/") and toks[i + 2].lower() == "r"
+                    if i + 2 < n and toks[i + 1] in (":", "/") and toks[i + 2] == "r"
                     else 0
                 )
 
@@ -413,14 +427,15 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 direction = g.DIRECTIONS[w]
                 scan.direction_words += 1
                 if cur is None:
-                    need()
+                    cur = Draft()
+                    drafts.append(cur)
                 elif cur.direction is not None:
                     if cur.has_levels():
-                        cur = None
-                        need()
+                        cur = Draft()
+                        drafts.append(cur)
                     elif cur.direction != direction:
                         cur.conflict = True
-                d = need()
+                d = cur
                 if d.direction is None:
                     d.direction = direction
                 if negate or prev_word in g.NEGATIONS:
@@ -428,12 +443,12 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 ctx = _NONE
                 tp_mode = False
                 # buy limit / sell stop / buy now / buy zone
-                nxt = toks[i + 1].lower() if i + 1 < n else ""
+                nxt = toks[i + 1] if i + 1 < n else ""
                 i += 1
                 if nxt in g.LIMIT_WORDS:
                     d.order_type = "LIMIT"
                     i += 1
-                elif nxt == "stop" and not (i + 1 < n and toks[i + 1].lower() in ("loss", "-")):
+                elif nxt == "stop" and not (i + 1 < n and toks[i + 1] in ("loss", "-")):
                     d.order_type = "STOP"
                     i += 1
                 elif nxt in g.MARKET_WORDS:
@@ -446,25 +461,28 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 continue
 
             if kind == _K_SL:
-                d = need()
+                if cur is None:
+                    cur = Draft()
+                    drafts.append(cur)
+                d = cur
                 d.sl_label = True
                 scan.labels += 1
                 tp_mode = False
                 ctx = _SL
                 j = i + 1
-                nxt = toks[j].lower() if j < n else ""
+                nxt = toks[j] if j < n else ""
                 if w == "s":
                     j += 2
                 elif w == "stop" and nxt in ("loss", "targets", "target", "level", "price"):
                     j += 1
-                elif w == "stop" and nxt == "-" and i + 2 < n and toks[i + 2].lower() == "loss":
+                elif w == "stop" and nxt == "-" and i + 2 < n and toks[i + 2] == "loss":
                     j += 2
                 j = _skip_label_tail(toks, j)
-                if j < n and toks[j].lower() in g.OPEN_WORDS:
+                if j < n and toks[j] in g.OPEN_WORDS:
                     d.sl_open = True
                     ctx = _NONE
                     j += 1
-                elif j + 2 < n and toks[j].lower() == "n" and toks[j + 1] == "/":
+                elif j + 2 < n and toks[j] == "n" and toks[j + 1] == "/":
                     d.sl_open = True  # 'SL: n/a'
                     ctx = _NONE
                     j += 3
@@ -473,7 +491,10 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 continue
 
             if kind == _K_TP:
-                d = need()
+                if cur is None:
+                    cur = Draft()
+                    drafts.append(cur)
+                d = cur
                 d.tp_label = True
                 scan.labels += 1
                 ctx = _TP
@@ -490,7 +511,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 if tp_idx is None:
                     tp_idx, j = _tp_index(toks, j)
                 j = _skip_label_tail(toks, j)
-                if j < n and toks[j].lower() in g.OPEN_WORDS:
+                if j < n and toks[j] in g.OPEN_WORDS:
                     d.tp_open = True
                     ctx = _NONE
                     j += 1
@@ -499,7 +520,10 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 continue
 
             if kind == _K_ENTRY:
-                d = need()
+                if cur is None:
+                    cur = Draft()
+                    drafts.append(cur)
+                d = cur
                 tp_mode = False
                 if d.entries and not d.entry_labelled and d.stop_loss is None:
                     # 'buy if 0.6600 holds: entry 0.6605' -> the labelled entry wins
@@ -507,9 +531,10 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                     d.short_range = False
                 if not d.entries:
                     ctx = _ENTRY
-                elif w.rstrip("0123456789") in ("entry", "entries", "enter", "ep") and len(
-                    d.entries
-                ) == 1:
+                elif (
+                    w.rstrip("0123456789") in ("entry", "entries", "enter", "ep")
+                    and len(d.entries) == 1
+                ):
                     ctx = _ENTRY2
                 j = i + (2 if w == "open" else 1)
                 if glued is None:  # 'Entry 1: 1.0850' -> the 1 is an index
@@ -519,13 +544,18 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 continue
 
             if kind == _K_MARKET:
-                d = need()
+                if cur is None:
+                    cur = Draft()
+                    drafts.append(cur)
+                d = cur
                 if d.order_type is None:
                     d.order_type = "MARKET"
                 i += 2 if w == "current" else 1
                 prev_word = w
                 continue
             if kind == _K_LIMIT:
+                if w == "pending":
+                    scan.expiry_hint = True
                 if cur is not None and (cur.order_type is None or cur.order_type == "MARKET"):
                     cur.order_type = "LIMIT"
                 i += 1
@@ -570,24 +600,36 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
                 i += 1
                 prev_word = w
                 continue
-            if kind == _K_NEG:
-                negate = 2
+            if kind >= _K_NEG:
+                if kind == _K_NEG:
+                    negate = 2
+                elif kind == _K_CUE:
+                    if scan.cue is None:
+                        scan.cue = w
+                    i += 1
+                    prev_word = w
+                    continue
+                elif kind == _K_IF:
+                    nxt = toks[i + 1] if i + 1 < n else ""
+                    if nxt in g.IF_FOLLOWERS and scan.cue is None:
+                        scan.cue = f"if {nxt}"
+                else:
+                    scan.expiry_hint = True
 
-            inst, last = _match_symbol(toks, i, w, idx)
+            inst, last = _match_symbol(toks, i, w, idx, original)
             if inst is not None:
                 if prev_word in g.CLOSE_WORDS:
                     scan.close_symbol_pos.append((i, inst))
                 if inst not in scan.symbols:
                     scan.symbols.append(inst)
-                if cur is None:
-                    need().symbol = inst
+                if cur is None or (
+                    cur.symbol is not None and (cur.symbol is not inst or cur.has_levels())
+                ):
+                    cur = Draft()
+                    drafts.append(cur)
+                    cur.symbol = inst
                 elif cur.symbol is None:
                     cur.symbol = inst
-                elif cur.symbol is inst and not cur.has_levels():
-                    pass
-                else:
-                    cur = None
-                    need().symbol = inst
                 ctx = _NONE
                 tp_mode = False
                 i = last + 1
@@ -606,6 +648,9 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue) -> Scan:
             paren = max(0, paren - 1)
         elif t == "+":
             plus = i + 1 < n and _is_number(toks[i + 1])
+        elif t == "?":
+            if scan.cue is None:
+                scan.cue = "?"
         elif t == "@":
             if ctx == _NONE and cur is not None and not cur.entries and not tp_mode:
                 ctx = _ENTRY
@@ -633,7 +678,7 @@ def _skip_label_tail(toks: list[str], j: int) -> int:
         if t in g.LABEL_PUNCT:
             j += 1
             continue
-        low = t.lower()
+        low = t
         if low in (
             "at",
             "price",
@@ -661,9 +706,9 @@ def _read_entry(toks: list[str], i: int, t: str, value: float, d: Draft) -> int:
     n = len(toks)
     d.entries.append(value)
     j = i + 1
-    if j + 1 < n and toks[j].lower() in g.RANGE_SEPS and _is_number(toks[j + 1]):
+    if j + 1 < n and toks[j] in g.RANGE_SEPS and _is_number(toks[j + 1]):
         second = toks[j + 1]
-        after = toks[j + 2].lower() if j + 2 < n else ""
+        after = toks[j + 2] if j + 2 < n else ""
         if after in g.UNIT_WORDS or after in g.UNIT_PUNCT or after == ":":
             return j
         short = expand_short(t, second)
@@ -751,7 +796,9 @@ def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Act
             act = _action(name, m.groupdict(), s)
             if act is None:
                 continue
-            if act.action == "CLOSE_ALL" and g.CLOSE_EVERYTHING_RE.search(low, s, min(len(low), e + 20)):
+            if act.action == "CLOSE_ALL" and g.CLOSE_EVERYTHING_RE.search(
+                low, s, min(len(low), e + 20)
+            ):
                 act.all_signals = True
             if act.action == "TP_HIT" and act.tp_index is not None:
                 # 'TP1 and TP2 hit' -> one TP_HIT per index
@@ -854,8 +901,6 @@ def _action(name: str, gd: dict[str, str | None], pos: int) -> Action | None:
 
 def find_expiry(low: str, posted_ms: int) -> tuple[int | None, str | None]:
     """(expires_at in epoch ms or None, warning or None) for the expiry written in a signal."""
-    if not g.EXPIRY_GATE_RE.search(low):
-        return None, None
     m = g.EXPIRY_REL_RE.search(low)
     if m is not None:
         amount = float(m.group("n"))

@@ -14,7 +14,7 @@ from typing import Final
 # ---- tokens ---------------------------------------------------------------------------------
 # A word (letters first, digits and '&' allowed: us30, tp2, s&p500), a number, a line break,
 # or any other single visible character.
-TOKEN_RE: Final = re.compile(r"\n|[^\W\d_][\w&']*|\d+(?:\.\d+)?|\S")
+TOKEN_RE: Final = re.compile(r"\n|[^\W\d_][\w&']*|\d+(?:\.\d+)?|[^\s\u2713]")
 
 # ---- words ----------------------------------------------------------------------------------
 DIRECTIONS: Final = {
@@ -147,10 +147,42 @@ INDEX_FOLLOWERS: Final = frozenset({":", ")", "-", "=", ".", "#", "\u2713"})
 
 # Currency and coin codes, to tell an unknown pair (USDTRY, PEPE/USDT) from a word.
 FX_CODES: Final = frozenset(
-    "usd eur gbp jpy chf cad aud nzd try zar mxn sek nok dkk pln huf czk sgd hkd cnh cny rub inr "
-    "brl krw thb ils xau xag xpt xpd".split()
+    [
+        "usd",
+        "eur",
+        "gbp",
+        "jpy",
+        "chf",
+        "cad",
+        "aud",
+        "nzd",
+        "try",
+        "zar",
+        "mxn",
+        "sek",
+        "nok",
+        "dkk",
+        "pln",
+        "huf",
+        "czk",
+        "sgd",
+        "hkd",
+        "cnh",
+        "cny",
+        "rub",
+        "inr",
+        "brl",
+        "krw",
+        "thb",
+        "ils",
+        "xau",
+        "xag",
+        "xpt",
+        "xpd",
+    ]
 )
 QUOTE_CODES: Final = frozenset({"usdt", "usdc", "busd", "usd", "eur", "btc", "eth"})
+
 
 # ---- management instructions ------------------------------------------------------------------
 def _num(name: str = "price") -> str:
@@ -176,7 +208,9 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "BREAKEVEN",
         re.compile(
             r"\b(?:(?:move|moved|moving|set|put|place|shift|bring|adjust|trail)\s*"
-            r"(?:your|the|our|all)?\s*)?" + _SL + r"\s*(?:(?:moved|now|is|set|placed|adjusted|goes)\s*)?"
+            r"(?:your|the|our|all)?\s*)?"
+            + _SL
+            + r"\s*(?:(?:moved|now|is|set|placed|adjusted|goes)\s*)?"
             r"(?:to|at|@|on|=|:|->)?\s*" + _TO_ENTRY + r"(?![\w.])"
             r"|\b(?:move|moved|set|put)\s*(?:it|them|trades?)?\s*(?:to|at)\s*"
             r"(?:be|b/e|breakeven|break\s*even|entry)\b"
@@ -190,10 +224,23 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"\ball\s*(?P<all>targets?|tps?|take\s*profits?)\s*"
             r"(?:are\s*|were\s*|have\s*been\s*|got\s*)?"
             r"(?:hit|reached|done|achieved|smashed|completed|secured|booked|\u2713)"
-            r"|\b" + _ORDINALS + r"\s*" + _TP + r"\s*" + _HIT + r"(?:\s*(?:at|@)\s*" + _num("p1") + ")?"
+            r"|\b"
+            + _ORDINALS
+            + r"\s*"
+            + _TP
+            + r"\s*"
+            + _HIT
+            + r"(?:\s*(?:at|@)\s*"
+            + _num("p1")
+            + ")?"
             r"|\b" + _TP + r"\s*#?\s*(?P<idx>\d{1,2})?"
-            r"(?P<more>(?:\s*(?:,|&|and|\+|/)?\s*(?:" + _TP + r")?\s*#?\s*\d{1,2}(?![\d.]))*)\s*"
-            + _HIT + r"(?:\s*(?:at|@)\s*" + _num("p2") + ")?"
+            r"(?P<more>(?:\s*(?:,|&|and|\+|/)?\s*(?:"
+            + _TP
+            + r")?\s*#?\s*\d{1,2}(?![\d.]))*)\s*"
+            + _HIT
+            + r"(?:\s*(?:at|@)\s*"
+            + _num("p2")
+            + ")?"
             r"|\b" + _TP + r"\s*[:@]?\s*" + _num("p3") + r"\s*" + _HIT
         ),
     ),
@@ -211,10 +258,15 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:move|moved|set|change|changed|adjust|update|updated|modify|extend|raise|lower)\s*"
             r"(?:the\s*|your\s*)?" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*"
-            r"(?:to|at|@|=|:|is|->)?\s*(?:to\s*)?" + _num("p1")
-            + r"|\bnew\s*" + _TP + r"\s*#?\s*(?P<idx2>\d{1,2}(?![\d.]))?\s*(?:is|at|@|=|:|-|->)?\s*"
+            r"(?:to|at|@|=|:|is|->)?\s*(?:to\s*)?"
+            + _num("p1")
+            + r"|\bnew\s*"
+            + _TP
+            + r"\s*#?\s*(?P<idx2>\d{1,2}(?![\d.]))?\s*(?:is|at|@|=|:|-|->)?\s*"
             + _num("p2")
-            + r"|\b" + _TP + r"\s*#?\s*(?P<idx3>\d{1,2}(?![\d.]))?\s*"
+            + r"|\b"
+            + _TP
+            + r"\s*#?\s*(?P<idx3>\d{1,2}(?![\d.]))?\s*"
             r"(?:moved|changed|updated|adjusted|now)\s*(?:to|at|@|=|:|->)?\s*" + _num("p3")
         ),
     ),
@@ -222,10 +274,17 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "MOVE_SL",
         re.compile(
             r"\b(?:move|moved|moving|set|put|place|shift|adjust|trail|trailing|change|update|"
-            r"modify|raise|lower|tighten|bring)\s*(?:the\s*|your\s*|our\s*)?" + _SL
-            + r"\s*(?:to|at|@|=|:|now|->)?\s*(?:to\s*)?" + _num("p1")
-            + r"|\bnew\s*" + _SL + r"\s*(?:is|at|@|=|:|-|->)?\s*" + _num("p2")
-            + r"|\b" + _SL + r"\s*(?:moved|changed|updated|adjusted|now|->|to)\s*(?:to|at|@|=|:)?\s*"
+            r"modify|raise|lower|tighten|bring)\s*(?:the\s*|your\s*|our\s*)?"
+            + _SL
+            + r"\s*(?:to|at|@|=|:|now|->)?\s*(?:to\s*)?"
+            + _num("p1")
+            + r"|\bnew\s*"
+            + _SL
+            + r"\s*(?:is|at|@|=|:|-|->)?\s*"
+            + _num("p2")
+            + r"|\b"
+            + _SL
+            + r"\s*(?:moved|changed|updated|adjusted|now|->|to)\s*(?:to|at|@|=|:)?\s*"
             + _num("p3")
         ),
     ),
@@ -272,13 +331,38 @@ CLOSE_EVERYTHING_RE: Final = re.compile(
 # A pattern only runs when the text holds one of its gate substrings (cheap `in` tests first).
 MGMT_GATES: Final[dict[str, tuple[str, ...]]] = {
     "BREAKEVEN": ("entr", "even", "b/e", "b.e", "be", "risk", "cost"),
-    "TP_HIT": ("hit", "reach", "done", "achiev", "smash", "touch", "secur", "book", "fill",
-               "taken", "complet", "\u2713"),
+    "TP_HIT": (
+        "hit",
+        "reach",
+        "done",
+        "achiev",
+        "smash",
+        "touch",
+        "secur",
+        "book",
+        "fill",
+        "taken",
+        "complet",
+        "\u2713",
+    ),
     "SL_HIT": ("hit", "taken", "trigger", "reach", "touch", "stopped"),
     "MOVE_TP": ("tp", "t/p", "target", "profit", "tgt"),
     "MOVE_SL": ("sl", "s/l", "stop"),
-    "CLOSE_PARTIAL": ("clos", "take", "took", "taking", "secur", "book", "cut", "reduc", "exit",
-                      "lock", "bank", "partial", "half"),
+    "CLOSE_PARTIAL": (
+        "clos",
+        "take",
+        "took",
+        "taking",
+        "secur",
+        "book",
+        "cut",
+        "reduc",
+        "exit",
+        "lock",
+        "bank",
+        "partial",
+        "half",
+    ),
     "CLOSE_ALL": ("clos", "exit", "get"),
     "CANCEL": ("cancel", "delet", "remov", "void", "invalid", "ignore", "skip", "enter", "take"),
 }
@@ -287,7 +371,7 @@ CLOSE_WORDS: Final = frozenset({"close", "exit", "closing"})
 
 # Upper-case BE on its own ('SL BE', 'BE now', 'BE ✓') is breakeven; lower-case 'be' is a verb.
 UPPER_BE_RE: Final = re.compile(
-    r"(?:^|\n|\b(?:SL|sl|Sl|SL:|stop|Stop|STOP|move|Move|MOVE|to|TO|To|at|@)\s*)BE\b(?![\w'])"
+    r"(?:^\s*|\n\s*|\b(?:SL|sl|Sl|SL:|stop|Stop|STOP|move|Move|MOVE|to|TO|To|at|@)\s*)BE\b(?![\w'])"
 )
 # A reply that is only levels ('SL 1.0830', 'TP2 1.0950') moves them on the replied-to signal.
 BARE_SL_RE: Final = re.compile(r"(?:^|\n)\s*(?:sl|s/l|stop\s*loss|stop)\s*[:=@-]?\s*" + _num())
@@ -296,13 +380,79 @@ BARE_TP_RE: Final = re.compile(
 )
 
 # ---- commentary, recaps, conditional language ---------------------------------------------------
-COMMENTARY_RE: Final = re.compile(
-    r"\b(?:wait(?:ing)?\s*for|looking\s*(?:bullish|bearish|good|weak|strong|for|to)|looks\s*"
-    r"(?:bullish|bearish|good|weak|strong)|might|could|would|may|maybe|possible|possibly|"
-    r"potential(?:ly)?|watch(?:ing)?|if\s*(?:it|price|we|the|this|that)|expect(?:ing|ed)?|"
-    r"analysis|outlook|bias|opinion|think|thinking|consider(?:ing)?|prefer|likely|unlikely|"
-    r"careful|confirmation|forecast|prediction|wait|soon|coming\s*up|stay\s*tuned|get\s*ready|"
-    r"planning|plan\s*to|want\s*to|interested|keep\s*an?\s*eye|tomorrow|next\s*week)\b|\?"
+# Words of commentary and conditional language ('might', 'wait', 'if it...'): a message with one
+# of them is a signal only when it is complete (direction, symbol, entry, SL and TP).
+CUE_WORDS: Final = frozenset(
+    {
+        "might",
+        "could",
+        "would",
+        "may",
+        "maybe",
+        "possible",
+        "possibly",
+        "potential",
+        "potentially",
+        "watch",
+        "watching",
+        "expect",
+        "expecting",
+        "expected",
+        "analysis",
+        "outlook",
+        "bias",
+        "opinion",
+        "think",
+        "thinking",
+        "consider",
+        "considering",
+        "prefer",
+        "likely",
+        "unlikely",
+        "careful",
+        "confirmation",
+        "forecast",
+        "prediction",
+        "wait",
+        "waiting",
+        "soon",
+        "planning",
+        "interested",
+        "tomorrow",
+        "looking",
+        "looks",
+        "tuned",
+        "ready",
+        "eye",
+        "want",
+    }
+)
+# 'if' is a cue when one of these follows it ('if it breaks', 'if price holds').
+IF_FOLLOWERS: Final = frozenset({"it", "price", "we", "the", "this", "that", "gold", "there"})
+# Words without which no expiry pattern can match (the expiry patterns run only after one).
+EXPIRY_WORDS: Final = frozenset(
+    {
+        "valid",
+        "until",
+        "till",
+        "til",
+        "expires",
+        "expire",
+        "expiry",
+        "expiration",
+        "exp",
+        "gtc",
+        "good",
+        "today",
+        "eod",
+        "intraday",
+        "before",
+        "cancel",
+        "cancelled",
+        "active",
+        "pending",
+        "end",
+    }
 )
 RECAP_RE: Final = re.compile(
     r"\b(?:yesterday|last\s*(?:week|month|night|trade)|this\s*week|weekly|monthly|results?|"
@@ -324,8 +474,5 @@ EXPIRY_REL_RE: Final = re.compile(
 EXPIRY_EOD_RE: Final = re.compile(
     r"\b(?:(?:valid|good)\s*(?:for\s*|until\s*|till\s*)?today|until\s*(?:the\s*)?end\s*of\s*"
     r"(?:the\s*)?day|eod|today\s*only|intraday\s*only)\b"
-)
-EXPIRY_GATE_RE: Final = re.compile(
-    r"valid|until|till|\btil\b|exp|gtc|good|today|eod|intraday|before|cancel|pending|active"
 )
 GTC_RE: Final = re.compile(r"\bgtc\b|\bgood\s*(?:till|til|until)\s*cancel(?:led|ed)?\b")

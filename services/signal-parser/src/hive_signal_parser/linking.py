@@ -35,6 +35,7 @@ def to_millis(value: object) -> int | None:
         return (value - _EPOCH) // dt.timedelta(milliseconds=1)
     return None
 
+
 # Actions after which a signal is no longer open.
 CLOSING_ACTIONS = frozenset({"CLOSE_ALL", "SL_HIT", "CANCEL"})
 
@@ -72,35 +73,52 @@ class LinkBook:
 
     # ---- signals ------------------------------------------------------------------------------
     def add_signals(self, records: list[Mapping[str, Any]]) -> None:
+        """Remember the signals of one message revision (records in the signals_parsed schema)."""
+        if records:
+            first = records[0]
+            self.add_refs(
+                str(first["source"]),
+                str(first["message_id"]),
+                int(first.get("revision", 0)),
+                str(first.get("raw_text", "")),
+                [self._ref(rec) for rec in records],
+            )
+
+    def add_refs(
+        self, source: str, message_id: str, revision: int, text: str, refs: list[SignalRef]
+    ) -> None:
         """Remember the signals of one message revision (replaces what an older revision said)."""
-        if not records:
-            return
-        first = records[0]
-        key = (str(first["source"]), str(first["message_id"]))
-        revision = int(first.get("revision", 0))
-        old_ids = self._by_message.get(key, [])
+        key = (source, message_id)
+        old_ids = self._by_message.get(key)
         if old_ids:
             known = self._signals.get(old_ids[0])
             if known is not None and known.revision > revision:
                 return  # an older revision redelivered: the newer one stays
+        opened = self._open.get(source)
+        if opened is None:
+            opened = self._open[source] = {}
         new_ids: list[str] = []
-        for rec in records:
-            ref = self._ref(rec)
-            prev = self._signals.get(ref.signal_id)
+        for ref in refs:
+            sid = ref.signal_id
+            prev = self._signals.get(sid)
             if prev is not None:
                 ref.seq = prev.seq
                 ref.open = prev.open
-            self._signals[ref.signal_id] = ref
-            opened = self._open.setdefault(ref.source, {})
+            else:
+                self._seq += 1
+                ref.seq = self._seq
+            self._signals[sid] = ref
             if ref.open:
-                opened[ref.signal_id] = ref
-            new_ids.append(ref.signal_id)
-        for sid in old_ids:
-            if sid not in new_ids:
-                self._close(sid)
+                opened[sid] = ref
+            new_ids.append(sid)
+        if old_ids:
+            for sid in old_ids:
+                if sid not in new_ids:
+                    self._close(sid)
         self._by_message[key] = new_ids
-        self._texts[key] = str(first.get("raw_text", ""))
-        self._trim()
+        self._texts[key] = text
+        if len(self._by_message) > self.max_messages:
+            self._trim()
 
     def restore_signal(self, rec: Mapping[str, Any]) -> None:
         """Remember one published signal (restart): merged into what its message already has."""
@@ -110,6 +128,9 @@ class LinkBook:
             if prev.revision > ref.revision:
                 return
             ref.seq, ref.open = prev.seq, prev.open
+        else:
+            self._seq += 1
+            ref.seq = self._seq
         self._signals[ref.signal_id] = ref
         if ref.open:
             self._open.setdefault(ref.source, {})[ref.signal_id] = ref
@@ -120,7 +141,6 @@ class LinkBook:
         self._trim()
 
     def _ref(self, rec: Mapping[str, Any]) -> SignalRef:
-        self._seq += 1
         tps = tuple(float(v) for v in rec.get("take_profits") or ())
         entry = rec.get("entry")
         sl = rec.get("stop_loss")
@@ -137,7 +157,7 @@ class LinkBook:
             stop_loss=None if sl is None else float(sl),
             take_profits=tps,
             timestamp=ts,
-            seq=self._seq,
+            seq=0,
         )
 
     def get(self, signal_id: str) -> SignalRef | None:

@@ -69,3 +69,5 @@ class Scan:
     numbers: int = 0  # price-like numbers seen
     annotations: set[str] = field(default_factory=set)  # warnings for ignored annotations
     direction_words: int = 0
+    cue: str | None = None  # first word of commentary / conditional language
+    expiry_hint: bool = False  # a word an expiry is written with

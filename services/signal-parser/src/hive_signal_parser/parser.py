@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
-
 from hive_signal_parser import grammar as g
 from hive_signal_parser.extract import find_expiry, find_management, scan_text
 from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
@@ -144,7 +143,9 @@ class SignalParser:
             )
         done = self.book.memo_get(meta.source, meta.message_id, meta.revision, text)
         if done is not None:  # the same message revision again: the same records again
-            return ParseResult(signals=[dict(s) for s in done[0]], updates=[dict(u) for u in done[1]])
+            return ParseResult(
+                signals=[dict(s) for s in done[0]], updates=[dict(u) for u in done[1]]
+            )
         stripped = text.strip()
         if not stripped:
             return _reject("empty_message", "the message has no text")
@@ -167,7 +168,7 @@ class SignalParser:
         low = norm.lower()
         if len(low) != len(norm):
             norm = low
-        scan = scan_text(norm, self.catalogue)
+        scan = scan_text(norm, self.catalogue, low)
         drafts = [
             d
             for d in scan.drafts
@@ -199,7 +200,9 @@ class SignalParser:
         if any((d.sl_label or d.tp_label) and d.has_levels() for d in drafts):
             return _reject("no_direction", "levels without BUY/SELL or an entry to tell it from")
         if scan.symbols or scan.numbers:
-            return _reject("not_a_signal", "mentions instruments or prices but gives no instruction")
+            return _reject(
+                "not_a_signal", "mentions instruments or prices but gives no instruction"
+            )
         return _reject("not_a_signal", "no trading instruction in the message")
 
     def _edit_actions(self, low: str, norm: str, previous: str, scan: Scan) -> list[Action]:
@@ -279,7 +282,7 @@ class SignalParser:
                 )
                 return _reject("unknown_symbol", _which(k, candidates) + detail)
         if text_mode:
-            commentary = g.COMMENTARY_RE.search(low)
+            commentary = scan.cue
             for d in candidates:
                 if d.negated:
                     return _reject("not_a_signal", "the direction is negated ('don't buy')")
@@ -293,8 +296,7 @@ class SignalParser:
                     if not complete:
                         return _reject(
                             "not_a_signal",
-                            f"commentary ({commentary.group(0).strip()!r}) without a complete "
-                            "signal",
+                            f"commentary ({commentary!r}) without a complete signal",
                         )
                     d.note("CONDITIONAL_LANGUAGE", 15)
         expires_at: list[int | None]
@@ -302,9 +304,12 @@ class SignalParser:
         if expiries is not None:
             expires_at = expiries
         else:
-            exp, exp_warning = find_expiry(low, meta.posted)
+            exp = None
+            if scan.expiry_hint:
+                exp, exp_warning = find_expiry(low, meta.posted)
             expires_at = [exp] * len(candidates)
         records: list[dict[str, Any]] = []
+        refs: list[SignalRef] = []
         for k, d in enumerate(candidates):
             rejection = _finish(d, text_mode)
             if rejection is not None:
@@ -332,7 +337,23 @@ class SignalParser:
             records.append(
                 self._signal_record(meta, k, d, inst, tps, confidence, expires_at[k], warnings)
             )
-        self.book.add_signals(records)
+            refs.append(
+                SignalRef(
+                    signal_id=records[-1]["signal_id"],
+                    source=meta.source,
+                    message_id=meta.message_id,
+                    signal_index=k,
+                    revision=meta.revision,
+                    symbol=inst.symbol,
+                    direction=d.direction or "",
+                    entry=d.entries[0] if d.entries else None,
+                    stop_loss=d.stop_loss,
+                    take_profits=tuple(tps),
+                    timestamp=meta.posted,
+                    seq=0,
+                )
+            )
+        self.book.add_refs(meta.source, meta.message_id, meta.revision, meta.text, refs)
         return ParseResult(signals=records)
 
     def _signal_record(

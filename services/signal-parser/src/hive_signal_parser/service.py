@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
@@ -27,10 +26,3 @@ def make_handler(parser: SignalParser) -> Handler:
         ]
 
     return handle
-
-
-def restore(parser: SignalParser, topic: str, value: dict[str, Any]) -> None:
-    if topic == PARSED:
-        parser.remember_signal(value)
-    elif topic == UPDATES:
-        parser.remember_update(value)

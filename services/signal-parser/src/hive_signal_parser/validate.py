@@ -54,6 +54,14 @@ def _level(value: Any) -> float | None:
     return float(value)
 
 
+def _outside(inst: Instrument, name: str, value: float) -> Rejection:
+    return Rejection(
+        "implausible_level",
+        f"{inst.symbol}: {name} {value:g} outside the plausible range "
+        f"{inst.price_min:g}..{inst.price_max:g}",
+    )
+
+
 def check_levels(
     inst: Instrument,
     direction: str,
@@ -64,21 +72,20 @@ def check_levels(
 ) -> Rejection | None:
     """The level rules, on plain values (entries = every entry level given, may be empty)."""
     sym = inst.symbol
-    if direction not in DIRECTIONS:
+    if direction != "BUY" and direction != "SELL":
         return Rejection("no_direction", f"{sym}: direction {direction!r}")
-    if order_type in ("LIMIT", "STOP") and not entries:
+    if not entries and (order_type == "LIMIT" or order_type == "STOP"):
         return Rejection("missing_entry", f"{sym}: {order_type} order without an entry price")
-    named = [("entry", v) for v in entries]
-    if stop_loss is not None:
-        named.append(("stop_loss", stop_loss))
-    named.extend((f"TP{k}", v) for k, v in enumerate(take_profits, start=1))
-    for name, v in named:
-        if not inst.in_range(v):
-            return Rejection(
-                "implausible_level",
-                f"{sym}: {name} {v:g} outside the plausible range "
-                f"{inst.price_min:g}..{inst.price_max:g}",
-            )
+    # plausible range (a NaN fails every comparison, so it is rejected here too)
+    pmin, pmax = inst.price_min, inst.price_max
+    for v in entries:
+        if not pmin <= v <= pmax:
+            return _outside(inst, "entry", v)
+    if stop_loss is not None and not pmin <= stop_loss <= pmax:
+        return _outside(inst, "stop_loss", stop_loss)
+    for k, v in enumerate(take_profits, start=1):
+        if not pmin <= v <= pmax:
+            return _outside(inst, f"TP{k}", v)
     limit = inst.max_level_distance
     buy = direction == "BUY"
     if entries:

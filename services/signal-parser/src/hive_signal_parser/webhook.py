@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hive.instruments import InstrumentCatalogue
-
 from hive_signal_parser.model import Action, Draft
 from hive_signal_parser.validate import Rejection
 
@@ -68,19 +67,42 @@ TP_KEYS = (
 EXPIRY_KEYS = ("expires_at", "expiry", "expiration", "valid_until", "expire", "good_till")
 SIGNAL_ID_KEYS = ("signal_id", "target_signal_id")
 REF_KEYS = ("ref", "reply_to", "message_id", "original_id", "alert_id_ref", "parent_id")
-FRACTION_KEYS = ("fraction", "percent", "pct", "qty_percent", "close_percent", "size_pct", "portion")
+FRACTION_KEYS = (
+    "fraction",
+    "percent",
+    "pct",
+    "qty_percent",
+    "close_percent",
+    "size_pct",
+    "portion",
+)
 TP_INDEX_KEYS = ("tp_index", "tp_number", "index", "target_index")
 
 _BUY = frozenset({"buy", "long", "enter_long", "entry_long", "open_long", "go_long", "bull"})
 _SELL = frozenset({"sell", "short", "enter_short", "entry_short", "open_short", "go_short", "bear"})
 _CLOSE = frozenset(
-    {"close", "exit", "close_all", "closeall", "flat", "flatten", "close_long", "close_short",
-     "exit_long", "exit_short", "close_position", "closeposition", "close_trade"}
+    {
+        "close",
+        "exit",
+        "close_all",
+        "closeall",
+        "flat",
+        "flatten",
+        "close_long",
+        "close_short",
+        "exit_long",
+        "exit_short",
+        "close_position",
+        "closeposition",
+        "close_trade",
+    }
 )
 _PARTIAL = frozenset({"close_partial", "partial_close", "partial", "take_partial", "reduce"})
 _CANCEL = frozenset({"cancel", "delete", "cancel_order", "remove", "void"})
 _BREAKEVEN = frozenset({"breakeven", "break_even", "be", "move_sl_to_be", "sl_to_be", "risk_free"})
-_MOVE_SL = frozenset({"move_sl", "update_sl", "modify_sl", "new_sl", "sl_move", "trail_sl", "modify"})
+_MOVE_SL = frozenset(
+    {"move_sl", "update_sl", "modify_sl", "new_sl", "sl_move", "trail_sl", "modify"}
+)
 _MOVE_TP = frozenset({"move_tp", "update_tp", "modify_tp", "new_tp"})
 _TP_HIT = frozenset({"tp_hit", "target_hit", "tp_reached"})
 _SL_HIT = frozenset({"sl_hit", "stopped_out", "stop_hit"})
@@ -139,7 +161,7 @@ def _decimal_comma(s: str) -> bool:
 
 def _thousands(s: str) -> bool:
     """'64,500' or '1,234,567.5': commas grouping thousands."""
-    whole = s.split(".")[0]
+    whole = s.split(".", maxsplit=1)[0]
     groups = whole.split(",")
     return (
         len(groups) > 1
@@ -357,7 +379,10 @@ def _action(action: str, compact: str, d: Mapping[str, Any]) -> Action | None:
         if tp is None:
             raise _Invalid(f"{action}: no new take-profit price")
         return Action(
-            "MOVE_TP", 0, price=_num(tp, "take profit"), tp_index=tp_index or 1,
+            "MOVE_TP",
+            0,
+            price=_num(tp, "take profit"),
+            tp_index=tp_index or 1,
             guessed=tp_index is None,
         )
     if action in _TP_HIT:

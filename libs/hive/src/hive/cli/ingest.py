@@ -12,6 +12,8 @@ import typer
 from hive.config import KafkaSettings, load_settings
 from hive.intake import IntakeError
 
+RAW_TOPIC = "signals.raw.v1"
+
 app = typer.Typer(
     help="Publish signal messages to signals.raw (validated first, then all at once)."
 )
@@ -32,10 +34,12 @@ def _publish(records: list[dict[str, Any]], dry_run: bool) -> None:
             typer.echo(f"  {r['message_id']:>8} r{r['revision']} {first_line}")
         typer.echo(f"{len(records)} message(s) read; nothing published (--dry-run)")
         return
-    from hive.intake.publish import publish_raw
+    from hive.publish import publish_records
 
     s = load_settings(KafkaSettings)
-    count = publish_raw(records, s.kafka_bootstrap, s.schema_registry_url)
+    count = publish_records(
+        records, RAW_TOPIC, lambda r: str(r["source"]), s.kafka_bootstrap, s.schema_registry_url
+    )
     typer.echo(f"published {count} message(s) to signals.raw.v1")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from hive.cli import contracts, ingest
+from hive.cli import contracts, ingest, market
 
 app = typer.Typer(
     name="hive",
@@ -19,6 +19,8 @@ app = typer.Typer(
 app.add_typer(contracts.topics_app, name="topics")
 app.add_typer(contracts.schemas_app, name="schemas")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(market.feed_app, name="feed")
+app.add_typer(market.regimes_app, name="regimes")
 
 try:  # the infra group is optional in images that run one service only
     from hive.cli import infra

@@ -31,6 +31,7 @@ from hive.runtime.records import (
     RejectRecord,
     TransientError,
 )
+from hive.runtime.replay import restore_handler_state
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class ServiceLoop:
         *,
         metrics: ServiceMetrics | None = None,
         heartbeat: HeartbeatFactory | None = None,
+        restore_state: bool = False,
         consumer_overrides: dict[str, Any] | None = None,
         producer_overrides: dict[str, Any] | None = None,
     ) -> None:
@@ -75,6 +77,7 @@ class ServiceLoop:
         self.codecs = codecs
         self.metrics = metrics or ServiceMetrics(settings.service_name)
         self._heartbeat = heartbeat
+        self._restore_state = restore_state
         self._stop = threading.Event()
         self._assigned = False
         self._last_beat = 0.0
@@ -164,6 +167,15 @@ class ServiceLoop:
         )
         if self.settings.exactly_once:
             self.producer.init_transactions(30)
+        if self._restore_state:
+            # Stateful handlers: rebuild what they knew at the last commit, then go live.
+            restore_handler_state(
+                self.settings.kafka_bootstrap,
+                self.settings.consumer_group,
+                self.inputs,
+                self.codecs,
+                self.handler,
+            )
         self.consumer.subscribe(self.inputs, on_assign=self._on_assign)
         try:
             while not self._stop.is_set():
@@ -253,8 +265,6 @@ class ServiceLoop:
             ts = value.get("ts_event")
             if isinstance(ts, int):
                 self.last_event_ms = ts
-            elif ts is not None and hasattr(ts, "timestamp"):
-                self.last_event_ms = int(ts.timestamp() * 1000)
         except SerdeError as exc:
             encoded = [self._dead_letter(msg, exc.reason, exc.detail)]
         except RejectRecord as exc:

@@ -78,6 +78,7 @@ def build_loop(
     catalogue: Catalogue | None = None,
     schema_overrides: Mapping[str, str] | None = None,
     heartbeats: bool = True,
+    restore_state: bool = False,
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
@@ -89,6 +90,7 @@ def build_loop(
         handler,
         codecs,
         heartbeat=standard_heartbeat if heartbeats else None,
+        restore_state=restore_state,
     )
 
 

@@ -1,0 +1,28 @@
+"""enricher settings from the environment (prefix HIVE_), turned into an EnricherConfig."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hive.config import ServiceSettings
+from hive_enricher.config import EnricherConfig
+
+
+class EnricherSettings(ServiceSettings):
+    service_name: str = "enricher"
+    enricher_timeframe: str = "H1"
+    enricher_stale_after_ms: int = Field(3_600_000, ge=0)
+    enricher_wait_horizon_ms: int = Field(7_200_000, ge=0)
+    enricher_max_pending: int = Field(10_000, ge=1)
+    enricher_max_entry_distance_atr: float = Field(5.0, gt=0)
+    enricher_max_level_distance_atr: float = Field(30.0, gt=0)
+
+    def enricher_config(self) -> EnricherConfig:
+        return EnricherConfig(
+            timeframe=self.enricher_timeframe,
+            stale_after_ms=self.enricher_stale_after_ms,
+            wait_horizon_ms=self.enricher_wait_horizon_ms,
+            max_pending=self.enricher_max_pending,
+            max_entry_distance_atr=self.enricher_max_entry_distance_atr,
+            max_level_distance_atr=self.enricher_max_level_distance_atr,
+        )

@@ -1,0 +1,64 @@
+"""regime-detector: market.bars -> market.regimes; signals.enriched -> signals.scored.
+
+An enriched signal can arrive before the detector has classified the bar it was priced on
+(the two topics are consumed independently); it waits for that bar, bounded in event time,
+so the regime it gets does not depend on arrival order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.records import Handler
+from hive_regime.detector import RegimeDetector, RegimeInputError
+
+BARS = "market.bars.v1"
+ENRICHED = "signals.enriched.v1"
+REGIMES = "market.regimes.v1"
+SCORED = "signals.scored.v1"
+INPUTS = [BARS, ENRICHED]
+
+
+class Scorer:
+    """Holds enriched signals until their bar is classified or the horizon passes."""
+
+    def __init__(self, detector: RegimeDetector, wait_horizon_ms: int) -> None:
+        self.detector = detector
+        self.wait_horizon_ms = wait_horizon_ms
+        self.waiting: list[dict[str, Any]] = []
+        self.latest_bar_ms: int | None = None
+
+    def on_bar(self, bar: dict[str, Any]) -> list[OutboundRecord]:
+        regime = self.detector.on_bar(bar)
+        self.latest_bar_ms = max(self.latest_bar_ms or 0, int(bar["ts_event"]))
+        out = [OutboundRecord(REGIMES, regime, key=regime["symbol"])] if regime else []
+        return out + self._release()
+
+    def on_enriched(self, enriched: dict[str, Any]) -> list[OutboundRecord]:
+        self.waiting.append(enriched)
+        return self._release()
+
+    def _release(self) -> list[OutboundRecord]:
+        ready, still = [], []
+        for e in self.waiting:
+            overdue = (
+                self.latest_bar_ms is not None
+                and self.latest_bar_ms - int(e["ts_event"]) > self.wait_horizon_ms
+            )
+            (ready if overdue or self.detector.is_ready(e) else still).append(e)
+        self.waiting = still
+        scored = [self.detector.score(e) for e in ready]
+        return [OutboundRecord(SCORED, s, key=s["signal"]["symbol"]) for s in scored]
+
+
+def make_handler(scorer: Scorer) -> Handler:
+    def handle(record: InboundRecord) -> list[OutboundRecord]:
+        try:
+            if record.topic == BARS:
+                return scorer.on_bar(record.value)
+            return scorer.on_enriched(record.value)
+        except RegimeInputError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+
+    return handle

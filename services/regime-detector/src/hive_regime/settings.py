@@ -1,0 +1,28 @@
+"""regime-detector settings from the environment (prefix HIVE_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hive.config import ServiceSettings
+from hive_regime.config import RegimeConfig
+
+
+class RegimeSettings(ServiceSettings):
+    service_name: str = "regime-detector"
+    regime_timeframe: str = "H1"
+    regime_fit_window: int = Field(2_000, ge=30)
+    regime_min_fit_bars: int = Field(500, ge=30)
+    regime_refit_every: int = Field(500, ge=1)
+    regime_seed: int = 7
+    # A signal waits for its bar to be classified at most this far (event time) behind bars.
+    regime_wait_horizon_ms: int = Field(7_200_000, ge=0)
+
+    def regime_config(self) -> RegimeConfig:
+        return RegimeConfig(
+            timeframe=self.regime_timeframe,
+            fit_window=self.regime_fit_window,
+            min_fit_bars=self.regime_min_fit_bars,
+            refit_every=self.regime_refit_every,
+            seed=self.regime_seed,
+        )
