@@ -11,7 +11,7 @@ multi-signal message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from functools import lru_cache
 
 from hive.instruments import Instrument, InstrumentCatalogue
@@ -102,6 +102,39 @@ def _glued_forms() -> dict[str, tuple[int, int]]:
 # 'tp2' -> (TP, 2), 'entry1' -> (ENTRY, 1)
 _GLUED = _glued_forms()
 _NOT_GLUED = (0, None)
+_GATES = {
+    name: re.compile("|".join(re.escape(sub) for sub in subs))
+    for name, subs in g.MGMT_GATES.items()
+}
+# Any management instruction needs one of these (on the lower-cased text, decorated or not).
+ANY_MGMT_GATE = re.compile(
+    "|".join(
+        sorted(
+            {re.escape(sub) for subs in g.MGMT_GATES.values() for sub in subs}
+            | {"\u2705", "\u2714", "\u2611", "\u2713"}
+        )
+    )
+)
+# after these a number needs the slow checks (annotation, list marker, ratio, 'k', range)
+_AFTER_NUMBER_RARE = g.UNIT_WORDS | g.UNIT_PUNCT | {"k", ":", ")", ".", "-"}
+# kinds whose meaning depends on the next tokens
+_ADJUSTED = frozenset({_K_SPLIT, _K_STOP, _K_TAKE, _K_PROFIT, _K_OPEN, _K_CURRENT, _K_R})
+_TAIL_START = g.LABEL_PUNCT | {
+    "at",
+    "price",
+    "level",
+    "is",
+    "zone",
+    "point",
+    "area",
+    "range",
+    "loss",
+    "profit",
+    "profits",
+    "around",
+    "from",
+    "between",
+}
 
 
 DAY_MS = 86_400_000
@@ -179,13 +212,19 @@ def _unknown_pair(toks: list[str], i: int, w: str) -> str | None:
     return None
 
 
+def _cased_token(text: str, toks: list[str], i: int) -> str:
+    """Token i as written (case kept): `toks` are the tokens of text.lower()."""
+    cased = g.TOKEN_RE.findall(text)
+    return cased[i] if len(cased) == len(toks) else ""
+
+
 def _match_symbol(
-    toks: list[str], i: int, w: str, idx: SymbolIndex, original: Callable[[int], str]
+    toks: list[str], i: int, w: str, idx: SymbolIndex, text: str
 ) -> tuple[Instrument | None, int]:
     """The instrument named at token i (possibly over several tokens) and the last token used."""
     n = len(toks)
     best = idx.names.get(w)
-    if best is not None and len(w) <= 2 and not original(i).isupper():
+    if best is not None and len(w) <= 2 and not _cased_token(text, toks, i).isupper():
         best = None  # two-letter aliases (EU, GU, NQ) only in upper case
     best_j = i
     if w in idx.prefixes:
@@ -226,13 +265,6 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
     if low is None or len(low) != len(norm):
         low = norm.lower()
     toks = g.TOKEN_RE.findall(low)
-    cased: list[str] = []
-
-    def original(k: int) -> str:
-        """Token k as written (case kept), tokenised only when a caller needs it."""
-        if not cased:
-            cased.extend(g.TOKEN_RE.findall(norm))
-        return cased[k] if k < len(cased) and len(cased) == len(toks) else ""
 
     n = len(toks)
     scan = Scan()
@@ -272,53 +304,55 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
         if c.isdigit():
             nxt = toks[i + 1] if i + 1 < n else ""
             nl = nxt
-            # list marker at the start of a line: '1) 65000', '2. 66000', '3- 67000'
-            if line_start and len(t) <= 2 and nxt in (")", ".", ":", "-") and int(t) <= 20:
-                i += 2
-                continue
             first_on_line = line_start
+            if nxt in _AFTER_NUMBER_RARE or plus or skip_line or skip_numbers or paren:
+                # list marker at the start of a line: '1) 65000', '2. 66000', '3- 67000'
+                if line_start and len(t) <= 2 and nxt in (")", ".", ":", "-") and int(t) <= 20:
+                    i += 2
+                    continue
+                line_start = False
+                if nl in g.UNIT_WORDS or nxt in g.UNIT_PUNCT:
+                    # 'SL 30 pips' right after the label is a distance; '+40 pips' never is
+                    if nl in g.PIP_UNITS and prev_word in ("sl", "tp") and toks[i - 1] != "+":
+                        if ctx == _SL and cur is not None and cur.stop_loss is None:
+                            cur.sl_pips = float(t)
+                            ctx = _NONE
+                        elif ctx == _TP and cur is not None:
+                            cur.tp_pips.append((tp_idx, float(t)))
+                            tp_idx = None
+                            ctx = _NONE
+                        scan.annotations.add("PIPS_ANNOTATION_IGNORED")
+                    elif nl in g.RATIO_WORDS or nl == "r":
+                        scan.annotations.add("RR_ANNOTATION_IGNORED")
+                    i += 2
+                    plus = False
+                    continue
+                if nl == "k" and i + 2 <= n:
+                    t = shift_thousands(t)
+                    i += 1
+                if plus:
+                    plus = False
+                    i += 1
+                    continue
+                if skip_line:
+                    i += 1
+                    continue
+                if skip_numbers > 0:
+                    skip_numbers -= 1
+                    i += 1
+                    continue
+                # a ratio or a time (1:3, 16:00): never a level
+                if nxt == ":" and i + 2 < n and _is_number(toks[i + 2]):
+                    if i + 3 < n and toks[i + 3] == ":" and i + 4 < n and _is_number(toks[i + 4]):
+                        i += 5
+                    else:
+                        i += 3
+                    continue
+                awaiting = ctx in (_ENTRY, _SL) or (ctx == _TP and line == tp_line)
+                if paren and not awaiting:
+                    i += 1
+                    continue
             line_start = False
-            if nl in g.UNIT_WORDS or nxt in g.UNIT_PUNCT:
-                # 'SL 30 pips' right after the label is a distance; '+40 pips' never is
-                if nl in g.PIP_UNITS and prev_word in ("sl", "tp") and toks[i - 1] != "+":
-                    if ctx == _SL and cur is not None and cur.stop_loss is None:
-                        cur.sl_pips = float(t)
-                        ctx = _NONE
-                    elif ctx == _TP and cur is not None:
-                        cur.tp_pips.append((tp_idx, float(t)))
-                        tp_idx = None
-                        ctx = _NONE
-                    scan.annotations.add("PIPS_ANNOTATION_IGNORED")
-                elif nl in g.RATIO_WORDS or nl == "r":
-                    scan.annotations.add("RR_ANNOTATION_IGNORED")
-                i += 2
-                plus = False
-                continue
-            if nl == "k" and i + 2 <= n:
-                t = shift_thousands(t)
-                i += 1
-            if plus:
-                plus = False
-                i += 1
-                continue
-            if skip_line:
-                i += 1
-                continue
-            if skip_numbers > 0:
-                skip_numbers -= 1
-                i += 1
-                continue
-            # a ratio or a time (1:3, 16:00): never a level
-            if nxt == ":" and i + 2 < n and _is_number(toks[i + 2]):
-                if i + 3 < n and toks[i + 3] == ":" and i + 4 < n and _is_number(toks[i + 4]):
-                    i += 5
-                else:
-                    i += 3
-                continue
-            awaiting = ctx in (_ENTRY, _SL) or (ctx == _TP and line == tp_line)
-            if paren and not awaiting:
-                i += 1
-                continue
             value = float(t)
             scan.numbers += 1
             d = cur
@@ -385,9 +419,27 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 negate -= 1
             kind = _KIND.get(w, 0)
             glued: int | None = None
-            if kind == 0 and w[-1].isdigit():
-                kind, glued = _GLUED.get(w, _NOT_GLUED)
-            if kind == _K_SPLIT:  # s/l, t/p
+            if kind == 0:
+                if w[-1].isdigit():
+                    kind, glued = _GLUED.get(w, _NOT_GLUED)
+                if kind == 0:
+                    # fast path for words that are no keyword: a symbol, or nothing
+                    inst = idx.names.get(w)
+                    if (
+                        inst is None
+                        and w not in idx.prefixes
+                        and not (len(w) >= 5 and w.endswith(idx.attached))
+                    ):
+                        if scan.unknown_symbol is None and (
+                            len(w) >= 6 or (i + 1 < n and toks[i + 1] == "/")
+                        ):
+                            scan.unknown_symbol = _unknown_pair(toks, i, w)
+                        prev_word = w
+                        i += 1
+                        continue
+            if kind not in _ADJUSTED:
+                pass
+            elif kind == _K_SPLIT:  # s/l, t/p
                 if i + 2 < n and toks[i + 1] == "/":
                     second = toks[i + 2]
                     if w == "s" and second == "l":
@@ -477,7 +529,8 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                     j += 1
                 elif w == "stop" and nxt == "-" and i + 2 < n and toks[i + 2] == "loss":
                     j += 2
-                j = _skip_label_tail(toks, j)
+                if j < n and toks[j] in _TAIL_START:
+                    j = _skip_label_tail(toks, j)
                 if j < n and toks[j] in g.OPEN_WORDS:
                     d.sl_open = True
                     ctx = _NONE
@@ -508,9 +561,10 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 else:
                     j = i + 1
                 tp_idx = glued
-                if tp_idx is None:
+                if tp_idx is None and j < n and (toks[j] == "#" or toks[j].isdigit()):
                     tp_idx, j = _tp_index(toks, j)
-                j = _skip_label_tail(toks, j)
+                if j < n and toks[j] in _TAIL_START:
+                    j = _skip_label_tail(toks, j)
                 if j < n and toks[j] in g.OPEN_WORDS:
                     d.tp_open = True
                     ctx = _NONE
@@ -537,9 +591,9 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 ):
                     ctx = _ENTRY2
                 j = i + (2 if w == "open" else 1)
-                if glued is None:  # 'Entry 1: 1.0850' -> the 1 is an index
+                if glued is None and j < n and toks[j].isdigit():  # 'Entry 1: 1.0850'
                     _, j = _tp_index(toks, j)
-                i = _skip_label_tail(toks, j)
+                i = _skip_label_tail(toks, j) if j < n and toks[j] in _TAIL_START else j
                 prev_word = w
                 continue
 
@@ -616,7 +670,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 else:
                     scan.expiry_hint = True
 
-            inst, last = _match_symbol(toks, i, w, idx, original)
+            inst, last = _match_symbol(toks, i, w, idx, norm)
             if inst is not None:
                 if prev_word in g.CLOSE_WORDS:
                     scan.close_symbol_pos.append((i, inst))
@@ -783,9 +837,8 @@ def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Act
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in spans)
 
-    gates = g.MGMT_GATES
     for name, pattern in g.MGMT_PATTERNS:
-        if not any(sub in low for sub in gates[name]):
+        if _GATES[name].search(low) is None:
             continue
         for m in pattern.finditer(low):
             s, e = m.span()
@@ -811,17 +864,18 @@ def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Act
                 continue
             spans.append((s, e))
             actions.append(act)
-    if not any(a.action == "BREAKEVEN" for a in actions):
+    if "BE" in norm and not any(a.action == "BREAKEVEN" for a in actions):
         for m in g.UPPER_BE_RE.finditer(norm):
             s, e = m.span()
             if free(s, e):
                 spans.append((s, e))
                 actions.append(Action("BREAKEVEN", s))
                 break
-    for tok_i, inst in scan.close_symbol_pos:
+    for _, inst in scan.close_symbol_pos:
         # 'close EURUSD': a full close of that symbol's signal unless a partial close says more
         if not any(a.action in ("CLOSE_ALL", "CLOSE_PARTIAL") for a in actions):
-            actions.append(Action("CLOSE_ALL", tok_i, symbol=inst))
+            found = [p for p in (low.find("clos"), low.find("exit")) if p >= 0]
+            actions.append(Action("CLOSE_ALL", min(found) if found else 0, symbol=inst))
         else:
             for a in actions:
                 if a.action in ("CLOSE_ALL", "CLOSE_PARTIAL") and a.symbol is None:

@@ -12,9 +12,12 @@ import re
 from typing import Final
 
 # ---- tokens ---------------------------------------------------------------------------------
-# A word (letters first, digits and '&' allowed: us30, tp2, s&p500), a number, a line break,
-# or any other single visible character.
-TOKEN_RE: Final = re.compile(r"\n|[^\W\d_][\w&']*|\d+(?:\.\d+)?|[^\s\u2713]")
+# A word (letters first, digits, '&' and apostrophes allowed: us30, tp2, s&p500, don't), a
+# number, a line break, or one of the punctuation marks the grammar uses. Everything else
+# (emojis, arrows, markdown, quotes, '$', '*', '|') is decoration and yields no token.
+TOKEN_RE: Final = re.compile(
+    r"\n|[^\W\d_][^\W_]*(?:['\u2019&][^\W_]*)*|\d+(?:\.\d+)?|[-/:@().,+%~=?;!#&\u2116]"
+)
 
 # ---- words ----------------------------------------------------------------------------------
 DIRECTIONS: Final = {
@@ -138,7 +141,7 @@ HEADER_WORDS: Final = frozenset(
 )
 # After these the rest of the line holds no level (Date: 12.05.2024, Time 14:30).
 LINE_SKIP_WORDS: Final = frozenset({"date", "time", "posted", "updated", "timeframe", "tf"})
-NEGATIONS: Final = frozenset({"not", "don't", "dont", "never", "avoid", "no"})
+NEGATIONS: Final = frozenset({"not", "don't", "don\u2019t", "dont", "never", "avoid", "no"})
 # Separators that make two numbers one range (entry) or one list (take-profits).
 RANGE_SEPS: Final = frozenset({"-", "/", "~", "to", "and", "&"})
 LIST_SEPS: Final = frozenset({"-", "/", "~", ",", ";", "and", "&", "to", "+", "."})

@@ -23,10 +23,12 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def to_millis(value: object) -> int | None:
     """Epoch milliseconds from an int/float (ms) or a datetime (naive = UTC); None otherwise."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return int(value)
     if isinstance(value, float):
         return int(value) if value == value and abs(value) < 1e16 else None
     if isinstance(value, dt.datetime):

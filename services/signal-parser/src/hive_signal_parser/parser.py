@@ -14,16 +14,17 @@ restart with `remember_signal` / `remember_update` from the records it published
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
 from hive_signal_parser import grammar as g
-from hive_signal_parser.extract import find_expiry, find_management, scan_text
+from hive_signal_parser.extract import ANY_MGMT_GATE, find_expiry, find_management, scan_text
 from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
 from hive_signal_parser.model import Action, Draft, Scan
-from hive_signal_parser.text import MAX_TEXT_CHARS, normalise
+from hive_signal_parser.text import MAX_TEXT_CHARS, normalise, prepare
 from hive_signal_parser.validate import REASONS, Rejection, check_levels, validate_signal
 from hive_signal_parser.webhook import read_webhook
 
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 DEFAULT_VERSION = "signal-parser 0.1.0"
+_ALNUM = re.compile(r"[^\W_]")
 
 # Confidence of an update's link, in hundredths.
 _LINK_CONFIDENCE = {"EXPLICIT": 100, "REPLY": 95, "LATEST_OPEN_SYMBOL": 90, "LATEST_OPEN": 80}
@@ -56,8 +58,7 @@ def _reject(reason: str, detail: str) -> ParseResult:
     return ParseResult(rejection=Rejection(reason, detail))
 
 
-@dataclass(frozen=True, slots=True)
-class _Meta:
+class _Meta(NamedTuple):
     source: str
     message_id: str
     revision: int
@@ -69,34 +70,49 @@ class _Meta:
 
 
 def _meta(raw: Mapping[str, Any]) -> _Meta | Rejection:
-    source = raw.get("source")
-    message_id = raw.get("message_id")
-    if not isinstance(source, str) or not source:
+    get = raw.get
+    source = get("source")
+    message_id = get("message_id")
+    if type(source) is not str or not source:
         return Rejection("invalid_record", "the record has no source")
-    if isinstance(message_id, bool) or not isinstance(message_id, str | int) or message_id == "":
+    if type(message_id) is not str:
+        if type(message_id) is not int:
+            return Rejection("invalid_record", "the record has no message_id")
+        message_id = str(message_id)
+    elif not message_id:
         return Rejection("invalid_record", "the record has no message_id")
-    posted = to_millis(raw.get("posted_at"))
-    if posted is None:
-        posted = to_millis(raw.get("ts_event"))
-    if posted is None:
-        return Rejection("invalid_record", "the record has no posted_at time")
-    edited = to_millis(raw.get("edited_at"))
-    revision = raw.get("revision", 0)
-    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+    posted = get("posted_at")
+    if type(posted) is not int:
+        posted = to_millis(posted)
+        if posted is None:
+            posted = to_millis(get("ts_event"))
+            if posted is None:
+                return Rejection("invalid_record", "the record has no posted_at time")
+    edited = get("edited_at")
+    if edited is not None and type(edited) is not int:
+        edited = to_millis(edited)
+    revision = get("revision", 0)
+    if type(revision) is not int or revision < 0:
         revision = 0
-    reply = raw.get("reply_to_message_id")
-    text = raw.get("text")
-    ctype = raw.get("content_type")
+    reply = get("reply_to_message_id")
+    if reply is not None:
+        reply = str(reply) if reply != "" else None
+    text = get("text")
+    ctype = get("content_type")
     return _Meta(
-        source=source,
-        message_id=str(message_id),
-        revision=revision,
-        posted=posted,
-        ts_event=edited if edited is not None else posted,
-        reply_to=None if reply is None or reply == "" else str(reply),
-        text=text if isinstance(text, str) else "",
-        content_type=ctype.upper() if isinstance(ctype, str) else "UNKNOWN",
+        source,
+        message_id,
+        revision,
+        posted,
+        edited if edited is not None else posted,
+        reply,
+        text if type(text) is str else "",
+        ctype if ctype == "TEXT" or ctype == "JSON" else _content_type(ctype),
     )
+
+
+def _content_type(value: object) -> str:
+    return value.upper() if isinstance(value, str) else "UNKNOWN"
 
 
 class SignalParser:
@@ -162,33 +178,41 @@ class SignalParser:
         return result
 
     def _text(self, meta: _Meta) -> ParseResult:
-        norm = normalise(meta.text)
-        if not any(ch.isalnum() for ch in norm):
+        if _ALNUM.search(meta.text) is None:
             return _reject("empty_message", "nothing but decoration")
-        low = norm.lower()
-        if len(low) != len(norm):
-            norm = low
-        scan = scan_text(norm, self.catalogue, low)
-        drafts = [
-            d
-            for d in scan.drafts
-            if d.direction or d.has_levels() or d.sl_label or d.tp_label or d.sl_pips
-        ]
+        src = prepare(meta.text)
+        low = src.lower()
+        if len(low) != len(src):
+            src = low
+        scan = scan_text(src, self.catalogue, low)
+        drafts = []
+        strong = False
+        for d in scan.drafts:
+            if d.direction:
+                drafts.append(d)
+                if d.entries or d.take_profits:
+                    strong = True
+            elif d.has_levels() or d.sl_label or d.tp_label or d.sl_pips:
+                drafts.append(d)
         is_reply = meta.reply_to is not None
-        if any(d.direction and (d.entries or d.take_profits) for d in drafts):
+        if strong:
             previous = None
             if meta.revision > 0:
                 previous = self.book.message_text(meta.source, meta.message_id)
-            result = self._signals(meta, drafts, scan, low, text_mode=True)
+            result = self._signals(meta, drafts, scan, text_mode=True)
             if previous is not None and result.rejection is None:
                 # an edit that appends a status ('TP1 ✅', 'cancelled') to its own signal
+                norm, low = _normalised(meta.text)
                 added = self._edit_actions(low, norm, previous, scan)
                 if added:
                     upd = self._updates(meta, added, scan)
                     if upd.rejection is None:
                         result.updates = upd.updates
             return result
-        actions = find_management(low, norm, scan, is_reply)
+        actions: list[Action] = []
+        if scan.close_symbol_pos or ANY_MGMT_GATE.search(low) is not None:
+            norm, low = _normalised(meta.text)
+            actions = find_management(low, norm, scan, is_reply)
         if actions:
             if not is_reply and g.RECAP_RE.search(low):
                 return _reject("not_a_signal", "a recap of past trades, not an instruction")
@@ -196,7 +220,7 @@ class SignalParser:
         if any(d.direction for d in drafts) or any(
             d.entries and (d.stop_loss is not None or d.take_profits) for d in drafts
         ):
-            return self._signals(meta, drafts, scan, low, text_mode=True)
+            return self._signals(meta, drafts, scan, text_mode=True)
         if any((d.sl_label or d.tp_label) and d.has_levels() for d in drafts):
             return _reject("no_direction", "levels without BUY/SELL or an entry to tell it from")
         if scan.symbols or scan.numbers:
@@ -212,7 +236,9 @@ class SignalParser:
             return []
         prev_norm = normalise(previous)
         prev_low = prev_norm.lower()
-        before = find_management(prev_low, prev_norm, scan_text(prev_norm, self.catalogue), False)
+        before = find_management(
+            prev_low, prev_norm, scan_text(prepare(previous), self.catalogue), False
+        )
         seen = [_signature(a) for a in before]
         added: list[Action] = []
         for act in now:
@@ -232,7 +258,7 @@ class SignalParser:
         result = ParseResult()
         if reading.drafts:
             result = self._signals(
-                meta, reading.drafts, Scan(), "", text_mode=False, expiries=reading.expires_at
+                meta, reading.drafts, Scan(), text_mode=False, expiries=reading.expires_at
             )
             if result.rejection is not None:
                 return result
@@ -251,7 +277,6 @@ class SignalParser:
         meta: _Meta,
         drafts: list[Draft],
         scan: Scan,
-        low: str,
         *,
         text_mode: bool,
         expiries: list[int | None] | None = None,
@@ -264,41 +289,37 @@ class SignalParser:
         if not candidates:
             return _reject("not_a_signal", "no signal in the message")
         previous: Instrument | None = None
-        for d in candidates:
+        commentary = scan.cue if text_mode else None
+        for k, d in enumerate(candidates):
             if d.symbol is None:
                 if previous is not None:
                     d.symbol = previous
                     d.note("SYMBOL_INHERITED", 5)
                 elif len(scan.symbols) == 1:
                     d.symbol = scan.symbols[0]
-            previous = d.symbol or previous
-        for k, d in enumerate(candidates):
-            if d.symbol is None:
-                named = scan.unknown_symbol
-                detail = (
-                    f"{named} is not in the instrument catalogue"
-                    if named
-                    else "the message names no instrument from the catalogue"
-                )
-                return _reject("unknown_symbol", _which(k, candidates) + detail)
-        if text_mode:
-            commentary = scan.cue
-            for d in candidates:
-                if d.negated:
-                    return _reject("not_a_signal", "the direction is negated ('don't buy')")
-                if commentary is not None:
-                    complete = (
-                        d.direction is not None
-                        and (d.entries or d.order_type == "MARKET")
-                        and d.stop_loss is not None
-                        and d.take_profits
+                else:
+                    named = scan.unknown_symbol
+                    detail = (
+                        f"{named} is not in the instrument catalogue"
+                        if named
+                        else "the message names no instrument from the catalogue"
                     )
-                    if not complete:
-                        return _reject(
-                            "not_a_signal",
-                            f"commentary ({commentary!r}) without a complete signal",
-                        )
-                    d.note("CONDITIONAL_LANGUAGE", 15)
+                    return _reject("unknown_symbol", _which(k, candidates) + detail)
+            previous = d.symbol
+            if d.negated and text_mode:
+                return _reject("not_a_signal", "the direction is negated ('don't buy')")
+            if commentary is not None:
+                complete = (
+                    d.direction is not None
+                    and (d.entries or d.order_type == "MARKET")
+                    and d.stop_loss is not None
+                    and d.take_profits
+                )
+                if not complete:
+                    return _reject(
+                        "not_a_signal", f"commentary ({commentary!r}) without a complete signal"
+                    )
+                d.note("CONDITIONAL_LANGUAGE", 15)
         expires_at: list[int | None]
         exp_warning = None
         if expiries is not None:
@@ -306,7 +327,7 @@ class SignalParser:
         else:
             exp = None
             if scan.expiry_hint:
-                exp, exp_warning = find_expiry(low, meta.posted)
+                exp, exp_warning = find_expiry(_normalised(meta.text)[1], meta.posted)
             expires_at = [exp] * len(candidates)
         records: list[dict[str, Any]] = []
         refs: list[SignalRef] = []
@@ -333,7 +354,8 @@ class SignalParser:
                     f"({', '.join(d.warnings)})",
                 )
             warnings = list(d.warnings)
-            warnings.extend(sorted(a for a in scan.annotations if a not in warnings))
+            if scan.annotations:
+                warnings.extend(sorted(a for a in scan.annotations if a not in warnings))
             records.append(
                 self._signal_record(meta, k, d, inst, tps, confidence, expires_at[k], warnings)
             )
@@ -536,6 +558,13 @@ class SignalParser:
         }
 
 
+def _normalised(text: str) -> tuple[str, str]:
+    """(normalised text, its lower case) with equal lengths, for the regular expressions."""
+    norm = normalise(text)
+    low = norm.lower()
+    return (low, low) if len(low) != len(norm) else (norm, low)
+
+
 def _signature(act: Action) -> tuple[Any, ...]:
     return (act.action, act.tp_index, act.fraction, act.price, act.all_tps)
 
@@ -627,12 +656,19 @@ def _finish(d: Draft, text_mode: bool) -> Rejection | None:
         d.note("TP_OPEN")
     if d.short_range:
         d.note("SHORT_RANGE_EXPANDED", 5)
-    indices = [ix for ix, _ in d.take_profits]
-    if all(ix is not None for ix in indices) and len(set(indices)) == len(indices):
-        ordered = sorted(d.take_profits, key=lambda p: p[0] or 0)
-        if ordered != d.take_profits:
-            d.take_profits = ordered
-            d.note("TP_REORDERED", 5)
+    tps = d.take_profits
+    if len(tps) > 1:
+        previous = 0
+        for ix, _ in tps:
+            if ix is None:
+                break  # an unnumbered TP: keep the written order
+            if ix <= previous:
+                numbered = {p[0] for p in tps}
+                if None not in numbered and len(numbered) == len(tps):
+                    d.take_profits = sorted(tps, key=lambda p: p[0] or 0)
+                    d.note("TP_REORDERED", 5)
+                break
+            previous = ix
     return None
 
 

@@ -87,6 +87,36 @@ def normalise(text: str) -> str:
     return out.strip()
 
 
+# What the token scanner needs from the text: one spelling for dashes, slashes and keycap digits,
+# plain numbers. Everything else (emojis, markdown, quotes) the tokeniser skips by itself.
+_FANCY = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\u20e3\u2044\u2215\uff01-\uff5e]")
+_FANCY_MAP = {
+    **{
+        chr(cp): "-"
+        for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58, 0xFE63)
+    },
+    "\u20e3": ") ",
+    "\u2044": "/",
+    "\u2215": "/",
+}
+
+
+def _fancy(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    mapped = _FANCY_MAP.get(ch)
+    return mapped if mapped is not None else chr(ord(ch) - 0xFEE0)
+
+
+def prepare(text: str) -> str:
+    """The light normalisation the token scanner needs (cheaper than `normalise`)."""
+    if not text.isascii() and _FANCY.search(text) is not None:
+        text = _FANCY.sub(_fancy, text)
+    if "," in text:
+        text = _THOUSANDS.sub(r"\1\2", text)
+        text = _DECIMAL_COMMA.sub(r"\1.\2", text)
+    return text
+
+
 def shift_thousands(number: str) -> str:
     """'65' -> '65000', '65.5' -> '65500', '1.25' -> '1250': the value of '<number>k' as text."""
     whole, _, frac = number.partition(".")

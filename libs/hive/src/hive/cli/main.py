@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from hive.cli import contracts, ingest, market
+from hive.cli import contracts, ingest, market, parser
 
 app = typer.Typer(
     name="hive",
@@ -21,6 +21,7 @@ app.add_typer(contracts.schemas_app, name="schemas")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(market.feed_app, name="feed")
 app.add_typer(market.regimes_app, name="regimes")
+app.add_typer(parser.app, name="parser")
 
 try:  # the infra group is optional in images that run one service only
     from hive.cli import infra
