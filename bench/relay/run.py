@@ -235,7 +235,9 @@ def main() -> int:
     for v in ("direct", *VARIANTS):
         rps = tp[v]["records_per_s"] if v in tp else float("nan")
         row = lat[v]
-        print(f"{v:12} {rps:>10.0f} | {'':>18} {row['p50_ms']:>7} {row['p99_ms']:>7} {row['max_ms']:>7}")
+        print(
+            f"{v:12} {rps:>10.0f} | {'':>18} {row['p50_ms']:>7} {row['p99_ms']:>7} {row['max_ms']:>7}"
+        )
     print(f"runtime / bare-bytes throughput: {ratio:.2f}   runtime / bare-avro: {ratio_avro:.2f}")
     print(f"written to {args.out}")
     return 0

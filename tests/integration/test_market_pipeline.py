@@ -140,3 +140,15 @@ def test_year_of_bars_and_signals_become_scored_signals(hive_topics, tmp_path):
     for event_id, recs in rescored.items():
         assert len(recs) >= 2, f"{event_id} was not scored again"
         assert all(r == recs[0] for r in recs), f"{event_id} scored differently on a rerun"
+
+
+def test_regime_plot_from_the_topics(hive_topics, tmp_path):
+    """After the replay above, the plot command reads bars and regimes back from Kafka."""
+    out = tmp_path / "regimes.png"
+    done = subprocess.run(
+        ["hive", "regimes", "plot", "--out", str(out)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "6225 bars" in done.stdout

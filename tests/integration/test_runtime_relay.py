@@ -43,7 +43,7 @@ def relay_topics(hive_topics):
     return bootstrap, src, dst, codec
 
 
-def _start_relay(src: str, dst: str, group: str) -> subprocess.Popen:
+def _start_relay(src: str, dst: str, group: str, **extra: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "HIVE_RELAY_SOURCE": src,
@@ -52,6 +52,7 @@ def _start_relay(src: str, dst: str, group: str) -> subprocess.Popen:
         "HIVE_GROUP_ID": group,
         "HIVE_COMMIT_INTERVAL_MS": "200",
         "HIVE_HEARTBEAT_INTERVAL_S": "1",
+        **extra,
     }
     return subprocess.Popen([sys.executable, "-m", "hive.relay"], env=env)
 
@@ -63,7 +64,8 @@ def _record(i: int) -> dict:
     return rec
 
 
-def test_sigkill_mid_stream_loses_nothing_and_duplicates_are_identical(relay_topics):
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_are_identical(relay_topics, exactly_once):
     bootstrap, src, dst, codec = relay_topics
     total = 6000
     prod = producer(bootstrap)
@@ -79,7 +81,8 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_are_identical(relay_top
     feeder = threading.Thread(target=feed)
     group = f"relay-{uuid.uuid4().hex[:6]}"
     out = consumer(bootstrap, [dst])
-    relay = _start_relay(src, dst, group)
+    mode = {"HIVE_EXACTLY_ONCE": "true" if exactly_once else "false"}
+    relay = _start_relay(src, dst, group, **mode)
     feeder.start()
     try:
         seen = drain(out, until=1500, timeout_s=60)
@@ -87,7 +90,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_are_identical(relay_top
         relay.send_signal(signal.SIGKILL)
         relay.wait(10)
         killed_at = len(seen)
-        relay = _start_relay(src, dst, group)
+        relay = _start_relay(src, dst, group, **mode)
         feeder.join(120)
         # The restarted relay takes over once the killed member's session (10 s) expires.
         wanted = {f"evt-{i}" for i in range(total)}
@@ -110,8 +113,12 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_are_identical(relay_top
         prior = by_id.setdefault(value["event_id"], m.value())
         assert prior == m.value(), f"duplicate {value['event_id']} differs from the first copy"
     assert set(by_id) == {f"evt-{i}" for i in range(total)}
-    # Duplicates come only from the uncommitted tail at the kill, not from a full replay.
-    assert len(seen) - total < total / 2
+    if exactly_once:
+        # Transactions: the killed relay's open transaction is aborted, readers never see it.
+        assert len(seen) == total, f"{len(seen) - total} duplicate(s) under exactly-once"
+    else:
+        # Duplicates come only from the uncommitted tail at the kill, not from a full replay.
+        assert len(seen) - total < total / 2
 
 
 def test_malformed_record_goes_to_dlq_with_reason_and_loop_goes_on(relay_topics):

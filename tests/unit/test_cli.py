@@ -101,3 +101,11 @@ def test_parser_eval_on_the_corpus_and_on_a_broken_corpus(tmp_path):
     broken.write_text('{"id": "a"}\n')
     bad = runner.invoke(app, ["parser", "eval", str(broken)])
     assert bad.exit_code == 2 and "line 1" in bad.output
+
+
+def test_regimes_plot_offline_writes_a_png(tmp_path):
+    out = tmp_path / "regimes.png"
+    result = runner.invoke(app, ["regimes", "plot", "--offline", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "6225 bars" in result.output

@@ -36,7 +36,7 @@ class EnricherConfig:
     timeframe: str = "H1"
     atr_period: int = 14
     realised_vol_bars: int = 24
-    history_bars: int = 2_000
+    history_bars: int = 10_000
     stale_after_ms: int = HOUR_MS
     wait_horizon_ms: int = 2 * HOUR_MS
     max_pending: int = 10_000

@@ -16,6 +16,10 @@ class EnricherSettings(ServiceSettings):
     enricher_max_pending: int = Field(10_000, ge=1)
     enricher_max_entry_distance_atr: float = Field(5.0, gt=0)
     enricher_max_level_distance_atr: float = Field(30.0, gt=0)
+    # Bars kept per symbol. Inputs are consumed per partition, not in event-time order, so
+    # when bars run ahead of signals (a backlog, a replay) a signal is priced only while its
+    # bar is still kept: keep this above the worst skew (10,000 H1 bars = 1.6 years).
+    enricher_history_bars: int = Field(10_000, ge=100)
 
     def enricher_config(self) -> EnricherConfig:
         return EnricherConfig(
@@ -25,4 +29,5 @@ class EnricherSettings(ServiceSettings):
             max_pending=self.enricher_max_pending,
             max_entry_distance_atr=self.enricher_max_entry_distance_atr,
             max_level_distance_atr=self.enricher_max_level_distance_atr,
+            history_bars=self.enricher_history_bars,
         )

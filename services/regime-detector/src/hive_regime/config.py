@@ -41,7 +41,7 @@ class RegimeConfig:
     tol: float = 1e-4
     seed: int = 7
     min_covar: float = 1e-3
-    regime_history: int = 2_000
+    regime_history: int = 10_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeframe", parse_timeframe(self.timeframe).name)

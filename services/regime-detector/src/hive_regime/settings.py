@@ -17,6 +17,8 @@ class RegimeSettings(ServiceSettings):
     regime_seed: int = 7
     # A signal waits for its bar to be classified at most this far (event time) behind bars.
     regime_wait_horizon_ms: int = Field(7_200_000, ge=0)
+    # Regimes kept per symbol to tag signals that arrive after later bars (see the enricher).
+    regime_history: int = Field(10_000, ge=100)
 
     def regime_config(self) -> RegimeConfig:
         return RegimeConfig(
@@ -25,4 +27,5 @@ class RegimeSettings(ServiceSettings):
             min_fit_bars=self.regime_min_fit_bars,
             refit_every=self.regime_refit_every,
             seed=self.regime_seed,
+            regime_history=self.regime_history,
         )

@@ -151,7 +151,9 @@ def load_corpus(lines: Iterable[str | Mapping[str, Any]]) -> list[CorpusLine]:
     return out
 
 
-def _check_line(number: int, obj: Any, seen: dict[str, int]) -> CorpusLine:
+def _check_line(  # noqa: PLR0912 - one check per rule of the format
+    number: int, obj: Any, seen: dict[str, int]
+) -> CorpusLine:
     if not isinstance(obj, Mapping):
         raise CorpusError(number, "expected a JSON object")
     ident = obj.get("id")

@@ -11,7 +11,6 @@ multi-signal message.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from hive.instruments import Instrument, InstrumentCatalogue
@@ -102,24 +101,13 @@ def _glued_forms() -> dict[str, tuple[int, int]]:
 # 'tp2' -> (TP, 2), 'entry1' -> (ENTRY, 1)
 _GLUED = _glued_forms()
 _NOT_GLUED = (0, None)
-_GATES = {
-    name: re.compile("|".join(re.escape(sub) for sub in subs))
-    for name, subs in g.MGMT_GATES.items()
-}
-# Any management instruction needs one of these (on the lower-cased text, decorated or not).
-ANY_MGMT_GATE = re.compile(
-    "|".join(
-        sorted(
-            {re.escape(sub) for subs in g.MGMT_GATES.values() for sub in subs}
-            | {"\u2705", "\u2714", "\u2611", "\u2713"}
-        )
-    )
-)
 # after these a number needs the slow checks (annotation, list marker, ratio, 'k', range)
 _AFTER_NUMBER_RARE = g.UNIT_WORDS | g.UNIT_PUNCT | {"k", ":", ")", ".", "-"}
 # kinds whose meaning depends on the next tokens
 _ADJUSTED = frozenset({_K_SPLIT, _K_STOP, _K_TAKE, _K_PROFIT, _K_OPEN, _K_CURRENT, _K_R})
 _TAIL_START = g.LABEL_PUNCT | {
+    "target",
+    "targets",
     "at",
     "price",
     "level",
@@ -180,7 +168,8 @@ def expand_short(first: str, second: str) -> str | None:
     """'4785','90' -> '4790'; '1.0850','30' -> '1.0830'; None when `second` is a full number."""
     if "." in second or len(second) < 2:
         return None
-    if 0.5 <= float(second) / float(first) <= 2.0:
+    base = float(first)
+    if base <= 0 or 0.5 <= float(second) / base <= 2.0:
         return None  # a full number of the same size ('2331.5 - 2334')
     digits = first.replace(".", "")
     if len(second) >= len(digits) or len(digits) - len(second) < 1:
@@ -192,8 +181,13 @@ def expand_short(first: str, second: str) -> str | None:
     return merged[:dot] + "." + merged[dot:]
 
 
+def _is_int(tok: str) -> bool:
+    """An integer token (ASCII digits only: '²' is a digit to str.isdigit, not to float)."""
+    return tok.isdigit() and tok.isascii()
+
+
 def _is_number(tok: str) -> bool:
-    return tok[0].isdigit()
+    return "0" <= tok[0] <= "9"
 
 
 def _unknown_pair(toks: list[str], i: int, w: str) -> str | None:
@@ -236,7 +230,7 @@ def _match_symbol(
             if t in ("/", "-", ".") and j + 1 < n:
                 j += 1
                 t = toks[j]
-            if not (t[0].isalpha() or t.isdigit()):
+            if not (t[0].isalpha() or _is_int(t)):
                 break
             joined += t
             used += 1
@@ -259,7 +253,9 @@ def _match_symbol(
     return best, best_j
 
 
-def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None) -> Scan:
+def scan_text(  # noqa: PLR0912, PLR0915 - one pass of a state machine, kept flat for speed
+    norm: str, catalogue: InstrumentCatalogue, low: str | None = None
+) -> Scan:
     """Read the signals of a normalised message (see the module doc); `low` = norm.lower()."""
     idx = symbol_index(catalogue)
     if low is None or len(low) != len(norm):
@@ -301,7 +297,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
             continue
 
         # ---- numbers ------------------------------------------------------------------------
-        if c.isdigit():
+        if "0" <= c <= "9":
             nxt = toks[i + 1] if i + 1 < n else ""
             nl = nxt
             first_on_line = line_start
@@ -477,7 +473,6 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
 
             if kind == _K_DIR:
                 direction = g.DIRECTIONS[w]
-                scan.direction_words += 1
                 if cur is None:
                     cur = Draft()
                     drafts.append(cur)
@@ -518,7 +513,6 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                     drafts.append(cur)
                 d = cur
                 d.sl_label = True
-                scan.labels += 1
                 tp_mode = False
                 ctx = _SL
                 j = i + 1
@@ -549,7 +543,6 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                     drafts.append(cur)
                 d = cur
                 d.tp_label = True
-                scan.labels += 1
                 ctx = _TP
                 tp_mode = True
                 tp_line = line
@@ -561,7 +554,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 else:
                     j = i + 1
                 tp_idx = glued
-                if tp_idx is None and j < n and (toks[j] == "#" or toks[j].isdigit()):
+                if tp_idx is None and j < n and (toks[j] == "#" or _is_int(toks[j])):
                     tp_idx, j = _tp_index(toks, j)
                 if j < n and toks[j] in _TAIL_START:
                     j = _skip_label_tail(toks, j)
@@ -591,7 +584,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 ):
                     ctx = _ENTRY2
                 j = i + (2 if w == "open" else 1)
-                if glued is None and j < n and toks[j].isdigit():  # 'Entry 1: 1.0850'
+                if glued is None and j < n and _is_int(toks[j]):  # 'Entry 1: 1.0850'
                     _, j = _tp_index(toks, j)
                 i = _skip_label_tail(toks, j) if j < n and toks[j] in _TAIL_START else j
                 prev_word = w
@@ -646,7 +639,7 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
                 j = i + 1
                 while j < n and toks[j] in ("#", ".", ":", "-", "\u2116"):
                     j += 1
-                i = j + 1 if j < n and toks[j].isdigit() else i + 1
+                i = j + 1 if j < n and _is_int(toks[j]) else i + 1
                 prev_word = w
                 continue
             if kind == _K_LINESKIP:
@@ -702,12 +695,10 @@ def scan_text(norm: str, catalogue: InstrumentCatalogue, low: str | None = None)
             paren = max(0, paren - 1)
         elif t == "+":
             plus = i + 1 < n and _is_number(toks[i + 1])
-        elif t == "?":
-            if scan.cue is None:
-                scan.cue = "?"
-        elif t == "@":
-            if ctx == _NONE and cur is not None and not cur.entries and not tp_mode:
-                ctx = _ENTRY
+        elif t == "?" and scan.cue is None:
+            scan.cue = "?"
+        elif t == "@" and ctx == _NONE and cur is not None and not cur.entries and not tp_mode:
+            ctx = _ENTRY
         i += 1
     return scan
 
@@ -718,7 +709,7 @@ def _tp_index(toks: list[str], j: int) -> tuple[int | None, int]:
     k = j
     if k < n and toks[k] == "#":
         k += 1
-    if k < n and toks[k].isdigit() and len(toks[k]) <= 2 and 1 <= int(toks[k]) <= 10:
+    if k < n and _is_int(toks[k]) and len(toks[k]) <= 2 and 1 <= int(toks[k]) <= 10:
         after = toks[k + 1] if k + 1 < n else ""
         if after in g.INDEX_FOLLOWERS or (after and _is_number(after)):
             return int(toks[k]), k + 1
@@ -726,32 +717,10 @@ def _tp_index(toks: list[str], j: int) -> tuple[int | None, int]:
 
 
 def _skip_label_tail(toks: list[str], j: int) -> int:
+    """The first token after a label's decoration (':', '-', 'price', 'zone', 'at'...)."""
     n = len(toks)
-    while j < n:
-        t = toks[j]
-        if t in g.LABEL_PUNCT:
-            j += 1
-            continue
-        low = t
-        if low in (
-            "at",
-            "price",
-            "level",
-            "is",
-            "zone",
-            "point",
-            "area",
-            "range",
-            "loss",
-            "profit",
-            "profits",
-            "around",
-            "from",
-            "between",
-        ):
-            j += 1
-            continue
-        break
+    while j < n and toks[j] in _TAIL_START:
+        j += 1
     return j
 
 
@@ -776,6 +745,12 @@ def _read_entry(toks: list[str], i: int, t: str, value: float, d: Draft) -> int:
 
 
 # ---- management ---------------------------------------------------------------------------------
+
+
+def might_manage(low: str) -> bool:
+    """False when no management pattern can match (no gate word, no check mark): skip them all."""
+    return not g.ANY_MGMT_WORD.isdisjoint(g.WORDS_RE.findall(low))
+
 
 _FRACTIONS = {
     "half": 0.5,
@@ -829,7 +804,9 @@ def _price(m_groups: dict[str, str | None]) -> float | None:
     return None
 
 
-def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Action]:
+def find_management(  # noqa: PLR0912 - one branch per kind of instruction
+    low: str, norm: str, scan: Scan, is_reply: bool
+) -> list[Action]:
     """The management instructions in a message, in text order (overlaps resolved by priority)."""
     spans: list[tuple[int, int]] = []
     actions: list[Action] = []
@@ -837,8 +814,10 @@ def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Act
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in spans)
 
+    words = set(g.WORDS_RE.findall(low))
+    gates = g.MGMT_GATES
     for name, pattern in g.MGMT_PATTERNS:
-        if _GATES[name].search(low) is None:
+        if words.isdisjoint(gates[name]):
             continue
         for m in pattern.finditer(low):
             s, e = m.span()
@@ -853,14 +832,17 @@ def find_management(low: str, norm: str, scan: Scan, is_reply: bool) -> list[Act
                 low, s, min(len(low), e + 20)
             ):
                 act.all_signals = True
-            if act.action == "TP_HIT" and act.tp_index is not None:
+            more = m.groupdict().get("more") if act.action == "TP_HIT" else None
+            if more:
                 # 'TP1 and TP2 hit' -> one TP_HIT per index
-                more = m.groupdict().get("more") or ""
                 extra = [int(x) for x in _digits(more)]
+                if act.tp_index is None:  # 'take-profit target 1 hit'
+                    act.tp_index = extra.pop(0) if extra else None
+                extra = [x for x in extra if 1 <= x <= 20]
                 spans.append((s, e))
                 actions.append(act)
-                for k, ix in enumerate(extra, start=1):
-                    actions.append(Action("TP_HIT", s + k, price=None, tp_index=ix))
+                for k, extra_ix in enumerate(extra, start=1):
+                    actions.append(Action("TP_HIT", s + k, price=None, tp_index=extra_ix))
                 continue
             spans.append((s, e))
             actions.append(act)
@@ -903,7 +885,7 @@ def _digits(text: str) -> list[str]:
     out: list[str] = []
     cur = ""
     for ch in text:
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             cur += ch
         elif cur:
             out.append(cur)
@@ -913,7 +895,9 @@ def _digits(text: str) -> list[str]:
     return out
 
 
-def _action(name: str, gd: dict[str, str | None], pos: int) -> Action | None:
+def _action(  # noqa: PLR0911 - one return per kind of instruction
+    name: str, gd: dict[str, str | None], pos: int
+) -> Action | None:
     price = _price(gd)
     if name == "TP_HIT":
         if gd.get("all"):
@@ -923,7 +907,7 @@ def _action(name: str, gd: dict[str, str | None], pos: int) -> Action | None:
             if ordinal in ("final", "last"):
                 return Action("TP_HIT", pos, price=price, all_tps=True)
             return Action("TP_HIT", pos, price=price, tp_index=_ORDINAL_INDEX.get(ordinal))
-        ix = gd.get("idx")
+        ix = gd.get("idx") or gd.get("idx4")
         tp_index = int(ix) if ix else None
         if tp_index is not None and not 1 <= tp_index <= 20:
             return None
@@ -940,7 +924,7 @@ def _action(name: str, gd: dict[str, str | None], pos: int) -> Action | None:
             return None
         return Action("MOVE_SL", pos, price=price)
     if name == "CLOSE_PARTIAL":
-        obj = gd.get("frac") or gd.get("frac2") or "partial"
+        obj = gd.get("frac") or gd.get("frac2") or gd.get("frac3") or "partial"
         frac, guessed = _fraction(obj)
         if frac >= 1.0:
             return Action("CLOSE_ALL", pos)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# Management, expiry and recap patterns use ASCII classes: a superscript or Arabic digit is no
+# price and must never reach float().
+_A = re.ASCII
+
 # ---- tokens ---------------------------------------------------------------------------------
 # A word (letters first, digits, '&' and apostrophes allowed: us30, tp2, s&p500, don't), a
 # number, a line break, or one of the punctuation marks the grammar uses. Everything else
 # (emojis, arrows, markdown, quotes, '$', '*', '|') is decoration and yields no token.
 TOKEN_RE: Final = re.compile(
-    r"\n|[^\W\d_][^\W_]*(?:['\u2019&][^\W_]*)*|\d+(?:\.\d+)?|[-/:@().,+%~=?;!#&\u2116]"
+    r"\n|[^\W\d_][^\W_]*(?:['\u2019&][^\W_]*)*|[0-9]+(?:\.[0-9]+)?|[-/:@().,+%~=?;!#&\u2116]"
 )
 
 # ---- words ----------------------------------------------------------------------------------
@@ -202,7 +206,7 @@ _TO_ENTRY = (
 _HIT = (
     r"(?:(?:is|was|has\s*been|have\s*been|got|just|already|successfully)\s*)?"
     r"(?:hit|reached|done|achieved|smashed|touched|secured|booked|filled|taken|completed|"
-    r"\u2713(?!\s*\d))"
+    r"\u2713)"
 )
 _ORDINALS = r"(?P<ord>1st|2nd|3rd|[4-9]th|first|second|third|fourth|fifth|final|last)"
 
@@ -218,7 +222,8 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"|\b(?:move|moved|set|put)\s*(?:it|them|trades?)?\s*(?:to|at)\s*"
             r"(?:be|b/e|breakeven|break\s*even|entry)\b"
             r"|\b(?:breakeven|break\s*-?\s*even|b/e)\b(?!\s*(?:above|below|higher|lower))"
-            r"|\brisk\s*-?\s*free\b|\bno\s*risk\s*now\b|\bzero\s*risk\b"
+            r"|\brisk\s*-?\s*free\b|\bno\s*risk\s*now\b|\bzero\s*risk\b",
+            _A,
         ),
     ),
     (
@@ -244,7 +249,15 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             + r"(?:\s*(?:at|@)\s*"
             + _num("p2")
             + ")?"
-            r"|\b" + _TP + r"\s*[:@]?\s*" + _num("p3") + r"\s*" + _HIT
+            r"|\b"
+            + _TP
+            + r"\s*[:@]?\s*"
+            + _num("p3")
+            + r"\s*"
+            + _HIT
+            + r"|\b(?:hit|reached|touched|smashed)\s*(?:the\s*|our\s*)?(?:tp|target)\s*#?\s*"
+            r"(?P<idx4>\d{1,2})(?![\d.])",
+            _A,
         ),
     ),
     (
@@ -253,7 +266,8 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"\b" + _SL + r"\s*(?:was\s*|got\s*|has\s*been\s*|is\s*|just\s*)?"
             r"(?:hit|taken|triggered|reached|touched)\b(?:\s*(?:at|@)\s*" + _num("p1") + ")?"
             r"|\bstopped\s*out\b(?:\s*(?:at|@)\s*" + _num("p2") + ")?"
-            r"|\bhit\s*(?:the\s*|our\s*|my\s*)?(?:sl|stop\s*loss|stop)\b"
+            r"|\bhit\s*(?:the\s*|our\s*|my\s*)?(?:sl|stop\s*loss|stop)\b",
+            _A,
         ),
     ),
     (
@@ -270,7 +284,8 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             + r"|\b"
             + _TP
             + r"\s*#?\s*(?P<idx3>\d{1,2}(?![\d.]))?\s*"
-            r"(?:moved|changed|updated|adjusted|now)\s*(?:to|at|@|=|:|->)?\s*" + _num("p3")
+            r"(?:moved|changed|updated|adjusted|now)\s*(?:to|at|@|=|:|->)?\s*" + _num("p3"),
+            _A,
         ),
     ),
     (
@@ -288,7 +303,8 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             + r"|\b"
             + _SL
             + r"\s*(?:moved|changed|updated|adjusted|now|->|to)\s*(?:to|at|@|=|:)?\s*"
-            + _num("p3")
+            + _num("p3"),
+            _A,
         ),
     ),
     (
@@ -301,7 +317,9 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"some\s*profits?|part|some|profits?|first\s*(?:entr(?:y|ies)|positions?|lots?|"
             r"layers?|orders?|trades?))(?![\w])"
             r"|\bpartial\s*(?:close|closing|profits?|tp|exit)\b"
-            r"|\b(?P<frac2>half)\s*(?:close|off|closed)\b"
+            r"(?:\s*(?:of\s*)?(?P<frac3>\d{1,3}(?:\.\d+)?\s*%))?"
+            r"|\b(?P<frac2>half)\s*(?:close|off|closed)\b",
+            _A,
         ),
     ),
     (
@@ -313,7 +331,9 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"trade|trades|the\s*trades?|position|positions|the\s*positions?|at\s*market|manually|"
             r"early|in\s*profit|in\s*loss|full|fully|remaining|rest|the\s*rest|100\s*%|asap|"
             r"immediately|our|your|my)(?![\w])"
-            r"|\bget\s*out\b|\bexit\s*now\b"
+            r"|\bget\s*out\b|\bexit\s*now\b|\b(?:we\s*are|we're|i'm|i\s*am|we\s*got)\s*out\b"
+            r"|\bclosed\s*(?:at|with|in|for\s*a|manually|early|the)\b",
+            _A,
         ),
     ),
     (
@@ -323,63 +343,54 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"|\b(?:signal|setup|trade|order|entry|limit)\s*(?:is\s*|was\s*|got\s*)?"
             r"(?:invalid|invalidated)\b"
             r"|\b(?:ignore|skip)\s*(?:this|that|the|previous|last)\s*(?:signal|trade|setup|one|order)\b"
-            r"|\bdo\s*n[o']?t\s*(?:enter|take\s*(?:this|the)\s*(?:trade|signal))\b"
+            r"|\bdo\s*n[o']?t\s*(?:enter|take\s*(?:this|the)\s*(?:trade|signal))\b",
+            _A,
         ),
     ),
 )
 # A full close that means every open signal, not only the latest ('close all trades').
 CLOSE_EVERYTHING_RE: Final = re.compile(
-    r"\b(?:all\s*(?:trades|positions|orders|signals|open\s*trades|open\s*positions)|everything)\b"
+    r"\b(?:all\s*(?:trades|positions|orders|signals|open\s*trades|open\s*positions)|everything)\b",
+    _A,
 )
-# A pattern only runs when the text holds one of its gate substrings (cheap `in` tests first).
-MGMT_GATES: Final[dict[str, tuple[str, ...]]] = {
-    "BREAKEVEN": ("entr", "even", "b/e", "b.e", "be", "risk", "cost"),
-    "TP_HIT": (
-        "hit",
-        "reach",
-        "done",
-        "achiev",
-        "smash",
-        "touch",
-        "secur",
-        "book",
-        "fill",
-        "taken",
-        "complet",
-        "\u2713",
+# A pattern only runs when the text holds one of its gate words (a set test, before any regex).
+MGMT_GATES: Final[dict[str, frozenset[str]]] = {
+    "BREAKEVEN": frozenset(
+        {"breakeven", "break", "be", "b", "risk", "riskfree", "cost", "entry", "entries", "even"}
     ),
-    "SL_HIT": ("hit", "taken", "trigger", "reach", "touch", "stopped"),
-    "MOVE_TP": ("tp", "t/p", "target", "profit", "tgt"),
-    "MOVE_SL": ("sl", "s/l", "stop"),
-    "CLOSE_PARTIAL": (
-        "clos",
-        "take",
-        "took",
-        "taking",
-        "secur",
-        "book",
-        "cut",
-        "reduc",
-        "exit",
-        "lock",
-        "bank",
-        "partial",
-        "half",
+    "TP_HIT": frozenset(
+        {"hit", "reached", "done", "achieved", "smashed", "touched", "secured", "booked",
+         "filled", "taken", "completed", "tp", "target", "targets", "tps"}
     ),
-    "CLOSE_ALL": ("clos", "exit", "get"),
-    "CANCEL": ("cancel", "delet", "remov", "void", "invalid", "ignore", "skip", "enter", "take"),
-}
+    "SL_HIT": frozenset({"hit", "taken", "triggered", "reached", "touched", "stopped"}),
+    "MOVE_TP": frozenset({"tp", "t", "take", "takeprofit", "target", "tgt"}),
+    "MOVE_SL": frozenset({"sl", "s", "stop", "stoploss", "stops"}),
+    "CLOSE_PARTIAL": frozenset(
+        {"close", "closed", "closing", "take", "took", "taking", "secure", "secured", "book",
+         "booked", "cut", "reduce", "exit", "lock", "bank", "partial", "half"}
+    ),
+    "CLOSE_ALL": frozenset({"close", "closed", "closing", "exit", "exiting", "get", "out"}),
+    "CANCEL": frozenset(
+        {"cancel", "cancelled", "canceled", "cancelling", "delete", "deleted", "remove",
+         "removed", "void", "invalid", "invalidated", "ignore", "skip", "enter", "don", "dont",
+         "do"}
+    ),
+}  # fmt: skip
+ANY_MGMT_WORD: Final = frozenset().union(*MGMT_GATES.values())
+WORDS_RE: Final = re.compile(r"[a-z]+", _A)
 # Words that close a signal when a symbol follows them ('close EURUSD', 'exit gold').
 CLOSE_WORDS: Final = frozenset({"close", "exit", "closing"})
 
 # Upper-case BE on its own ('SL BE', 'BE now', 'BE ✓') is breakeven; lower-case 'be' is a verb.
 UPPER_BE_RE: Final = re.compile(
-    r"(?:^\s*|\n\s*|\b(?:SL|sl|Sl|SL:|stop|Stop|STOP|move|Move|MOVE|to|TO|To|at|@)\s*)BE\b(?![\w'])"
+    r"\bBE\b(?![\w'])(?!\s*(?i:careful|ready|patient|safe|aware|sure|prepared|there|back|the|a|"
+    r"an|in|on|with|like)\b)",
+    _A,
 )
 # A reply that is only levels ('SL 1.0830', 'TP2 1.0950') moves them on the replied-to signal.
-BARE_SL_RE: Final = re.compile(r"(?:^|\n)\s*(?:sl|s/l|stop\s*loss|stop)\s*[:=@-]?\s*" + _num())
+BARE_SL_RE: Final = re.compile(r"(?:^|\n)\s*(?:sl|s/l|stop\s*loss|stop)\s*[:=@-]?\s*" + _num(), _A)
 BARE_TP_RE: Final = re.compile(
-    r"(?:^|\n)\s*" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*[:=@-]?\s*" + _num()
+    r"(?:^|\n)\s*" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*[:=@-]?\s*" + _num(), _A
 )
 
 # ---- commentary, recaps, conditional language ---------------------------------------------------
@@ -460,22 +471,26 @@ EXPIRY_WORDS: Final = frozenset(
 RECAP_RE: Final = re.compile(
     r"\b(?:yesterday|last\s*(?:week|month|night|trade)|this\s*week|weekly|monthly|results?|"
     r"recap|summary|report|stats|statistics|performance|total|bought|sold|congrat\w*|"
-    r"well\s*done|review)\b"
+    r"well\s*done|review)\b",
+    _A,
 )
 # ---- expiry -------------------------------------------------------------------------------------
 EXPIRY_ABS_RE: Final = re.compile(
     r"\b(?:(?:valid|good|open|active|pending)\s*)?(?:until|till|til|up\s*to|before|expires?\s*(?:at)?|"
     r"expiry\s*(?:at)?|expiration\s*(?:at)?|exp\s*(?:at)?)\s*[:]?\s*(?:today\s*)?(?:at\s*)?"
     r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s*(?P<ampm>am|pm)|(?=\s*(?:utc|gmt|z)\b))(?:\s*(?P<ampm2>am|pm))?"
-    r"\s*(?P<tz>utc|gmt|z\b)?(?:\s*(?P<sign>[+-])\s*(?P<off>\d{1,2}))?"
+    r"\s*(?P<tz>utc|gmt|z\b)?(?:\s*(?P<sign>[+-])\s*(?P<off>\d{1,2}))?",
+    _A,
 )
 EXPIRY_REL_RE: Final = re.compile(
     r"\b(?:valid|good|active|expires?|expiry|expiration|exp|cancel(?:led)?\s*(?:if\s*not\s*"
     r"(?:filled|triggered|activated|hit)\s*)?|pending)\s*(?:in|for|after|within|:)?\s*(?:the\s*next\s*)?"
-    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b"
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b",
+    _A,
 )
 EXPIRY_EOD_RE: Final = re.compile(
     r"\b(?:(?:valid|good)\s*(?:for\s*|until\s*|till\s*)?today|until\s*(?:the\s*)?end\s*of\s*"
-    r"(?:the\s*)?day|eod|today\s*only|intraday\s*only)\b"
+    r"(?:the\s*)?day|eod|today\s*only|intraday\s*only)\b",
+    _A,
 )
-GTC_RE: Final = re.compile(r"\bgtc\b|\bgood\s*(?:till|til|until)\s*cancel(?:led|ed)?\b")
+GTC_RE: Final = re.compile(r"\bgtc\b|\bgood\s*(?:till|til|until)\s*cancel(?:led|ed)?\b", _A)

@@ -14,7 +14,8 @@ All of it can be rebuilt from the published records (`remember_signal`, `remembe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ def to_millis(value: object) -> int | None:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        return int(value) if value == value and abs(value) < 1e16 else None
+        return int(value) if math.isfinite(value) and abs(value) < 1e16 else None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
@@ -136,7 +137,9 @@ class LinkBook:
         self._signals[ref.signal_id] = ref
         if ref.open:
             self._open.setdefault(ref.source, {})[ref.signal_id] = ref
-        ids = self._by_message.setdefault((ref.source, ref.message_id), [])
+        key = (ref.source, ref.message_id)
+        ids = self._by_message.setdefault(key, [])
+        self._texts[key] = str(rec.get("raw_text", ""))
         if ref.signal_id not in ids:
             ids.append(ref.signal_id)
             ids.sort(key=lambda s: self._signals[s].signal_index if s in self._signals else 0)
@@ -196,7 +199,9 @@ class LinkBook:
         return best
 
     # ---- updates ------------------------------------------------------------------------------
-    def apply_updates(self, source: str, message_id: str, updates: list[Mapping[str, Any]]) -> None:
+    def apply_updates(
+        self, source: str, message_id: str, updates: Sequence[Mapping[str, Any]]
+    ) -> None:
         """Remember an update message's targets and close what it closes."""
         targets: list[str] = []
         for u in updates:
@@ -244,6 +249,7 @@ class LinkBook:
 
     def memo_put(
         self,
+        *,
         source: str,
         message_id: str,
         revision: int,
@@ -266,7 +272,10 @@ class LinkBook:
             signals, items = hit[1], hit[2]
         index = int(update.get("update_index", 0))
         items = [u for u in items if int(u.get("update_index", 0)) != index]
-        items.append(dict(update))
+        record = dict(update)
+        for name in ("ts_event", "ts_init"):  # read back from Avro these are datetimes
+            record[name] = to_millis(record.get(name))
+        items.append(record)
         items.sort(key=lambda u: int(u.get("update_index", 0)))
         self._memo[key] = (text, signals, items)
         if len(self._memo) > self.max_memo:

@@ -18,7 +18,6 @@ class Draft:
     entries: list[float] = field(default_factory=list)  # as written: first, then range end
     entry_labelled: bool = False  # read after an entry label (not just the first number)
     short_range: bool = False
-    extra_entry_label: bool = False
     stop_loss: float | None = None
     sl_label: bool = False  # an SL label was written (with or without a value)
     sl_open: bool = False  # 'SL open' / 'SL none'
@@ -65,9 +64,7 @@ class Scan:
     symbols: list[Instrument] = field(default_factory=list)  # mentioned, in order, unique
     close_symbol_pos: list[tuple[int, Instrument]] = field(default_factory=list)
     unknown_symbol: str | None = None
-    labels: int = 0  # SL/TP labels seen
     numbers: int = 0  # price-like numbers seen
     annotations: set[str] = field(default_factory=set)  # warnings for ignored annotations
-    direction_words: int = 0
     cue: str | None = None  # first word of commentary / conditional language
     expiry_hint: bool = False  # a word an expiry is written with

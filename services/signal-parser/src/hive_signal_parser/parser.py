@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
 from hive_signal_parser import grammar as g
-from hive_signal_parser.extract import ANY_MGMT_GATE, find_expiry, find_management, scan_text
+from hive_signal_parser.extract import find_expiry, find_management, might_manage, scan_text
 from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
 from hive_signal_parser.model import Action, Draft, Scan
 from hive_signal_parser.text import MAX_TEXT_CHARS, normalise, prepare
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 DEFAULT_VERSION = "signal-parser 0.1.0"
+_CONTENT_TYPES = frozenset({"TEXT", "JSON"})
 _ALNUM = re.compile(r"[^\W_]")
 
 # Confidence of an update's link, in hundredths.
@@ -107,7 +108,7 @@ def _meta(raw: Mapping[str, Any]) -> _Meta | Rejection:
         edited if edited is not None else posted,
         reply,
         text if type(text) is str else "",
-        ctype if ctype == "TEXT" or ctype == "JSON" else _content_type(ctype),
+        ctype if ctype in _CONTENT_TYPES else _content_type(ctype),
     )
 
 
@@ -173,11 +174,16 @@ class SignalParser:
             result = self._text(meta)
         if result.updates:
             self.book.memo_put(
-                meta.source, meta.message_id, meta.revision, text, result.signals, result.updates
+                source=meta.source,
+                message_id=meta.message_id,
+                revision=meta.revision,
+                text=text,
+                signals=result.signals,
+                updates=result.updates,
             )
         return result
 
-    def _text(self, meta: _Meta) -> ParseResult:
+    def _text(self, meta: _Meta) -> ParseResult:  # noqa: PLR0911, PLR0912 - the decision tree
         if _ALNUM.search(meta.text) is None:
             return _reject("empty_message", "nothing but decoration")
         src = prepare(meta.text)
@@ -210,7 +216,7 @@ class SignalParser:
                         result.updates = upd.updates
             return result
         actions: list[Action] = []
-        if scan.close_symbol_pos or ANY_MGMT_GATE.search(low) is not None:
+        if scan.close_symbol_pos or might_manage(low):
             norm, low = _normalised(meta.text)
             actions = find_management(low, norm, scan, is_reply)
         if actions:
@@ -221,7 +227,7 @@ class SignalParser:
             d.entries and (d.stop_loss is not None or d.take_profits) for d in drafts
         ):
             return self._signals(meta, drafts, scan, text_mode=True)
-        if any((d.sl_label or d.tp_label) and d.has_levels() for d in drafts):
+        if scan.symbols and any((d.sl_label or d.tp_label) and d.has_levels() for d in drafts):
             return _reject("no_direction", "levels without BUY/SELL or an entry to tell it from")
         if scan.symbols or scan.numbers:
             return _reject(
@@ -272,7 +278,7 @@ class SignalParser:
         return result
 
     # ---- signals --------------------------------------------------------------------------------
-    def _signals(
+    def _signals(  # noqa: PLR0911, PLR0912 - every way a draft can fail, in order
         self,
         meta: _Meta,
         drafts: list[Draft],
@@ -341,7 +347,12 @@ class SignalParser:
             assert inst is not None
             tps = [v for _, v in d.take_profits]
             rejection = check_levels(
-                inst, d.direction or "", d.order_type or "MARKET", d.entries, d.stop_loss, tps
+                inst,
+                d.direction or "",
+                d.order_type or "MARKET",
+                entries=d.entries,
+                stop_loss=d.stop_loss,
+                take_profits=tps,
             )
             if rejection is not None:
                 return _reject(rejection.reason, _which(k, candidates) + rejection.detail)
@@ -357,7 +368,16 @@ class SignalParser:
             if scan.annotations:
                 warnings.extend(sorted(a for a in scan.annotations if a not in warnings))
             records.append(
-                self._signal_record(meta, k, d, inst, tps, confidence, expires_at[k], warnings)
+                self._signal_record(
+                    meta=meta,
+                    index=k,
+                    d=d,
+                    inst=inst,
+                    tps=tps,
+                    confidence=confidence,
+                    expires_at=expires_at[k],
+                    warnings=warnings,
+                )
             )
             refs.append(
                 SignalRef(
@@ -380,6 +400,7 @@ class SignalParser:
 
     def _signal_record(
         self,
+        *,
         meta: _Meta,
         index: int,
         d: Draft,
@@ -471,7 +492,9 @@ class SignalParser:
         book.apply_updates(meta.source, meta.message_id, records)
         return ParseResult(updates=[dict(r) for r in records])
 
-    def _link(self, meta: _Meta, act: Action, scan: Scan) -> tuple[list[SignalRef], str]:
+    def _link(  # noqa: PLR0911 - one return per way of linking
+        self, meta: _Meta, act: Action, scan: Scan
+    ) -> tuple[list[SignalRef], str]:
         book = self.book
         named = [act.symbol] if act.symbol is not None else list(scan.symbols)
         names = {inst.symbol for inst in named}
@@ -613,7 +636,7 @@ def _check_update_price(
     return None
 
 
-def _finish(d: Draft, text_mode: bool) -> Rejection | None:
+def _finish(d: Draft, text_mode: bool) -> Rejection | None:  # noqa: PLR0912 - one rule each
     """Inference, defaults and confidence for one draft; a rejection when it cannot be a signal."""
     inst = d.symbol
     assert inst is not None

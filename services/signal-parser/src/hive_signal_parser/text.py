@@ -49,7 +49,7 @@ def _build_table() -> dict[int, str]:
     table[0x2026] = " "  # …
     table[0x00A0] = " "
     table[0x00B7] = " "
-    table[0x00D7] = "x"  # 10× leverage
+    table[0x00D7] = "x"  # multiplication sign: 10x leverage
     table[0x2044] = "/"
     table[0x2215] = "/"
     table[0x201C] = " "
@@ -68,9 +68,9 @@ _ASCII_TABLE = bytes(
 ) + bytes(range(128, 256))
 
 # '64,200' / '39,250.50' -> no separator; never inside lists like '150,155,160'.
-_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?=\.\d|[^\d,]|,\s|$)")
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?=\.\d|[^\d,]|,\s|$)", re.ASCII)
 # '1,0850' (one leading digit, four or five decimals) -> '1.0850'.
-_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d),(\d{4,5})(?![\d,])")
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d),(\d{4,5})(?![\d,])", re.ASCII)
 
 
 def normalise(text: str) -> str:

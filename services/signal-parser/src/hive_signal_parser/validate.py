@@ -43,6 +43,8 @@ REASONS: dict[str, str] = {
 }
 
 DIRECTIONS = ("BUY", "SELL")
+_DIRECTION_SET = frozenset(DIRECTIONS)
+_PENDING = frozenset({"LIMIT", "STOP"})
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP")
 
 
@@ -62,19 +64,20 @@ def _outside(inst: Instrument, name: str, value: float) -> Rejection:
     )
 
 
-def check_levels(
+def check_levels(  # noqa: PLR0911, PLR0912 - one return per rule
     inst: Instrument,
     direction: str,
     order_type: str,
+    *,
     entries: Sequence[float],
     stop_loss: float | None,
     take_profits: Sequence[float],
 ) -> Rejection | None:
     """The level rules, on plain values (entries = every entry level given, may be empty)."""
     sym = inst.symbol
-    if direction != "BUY" and direction != "SELL":
+    if direction not in _DIRECTION_SET:
         return Rejection("no_direction", f"{sym}: direction {direction!r}")
-    if not entries and (order_type == "LIMIT" or order_type == "STOP"):
+    if not entries and order_type in _PENDING:
         return Rejection("missing_entry", f"{sym}: {order_type} order without an entry price")
     # plausible range (a NaN fails every comparison, so it is rejected here too)
     pmin, pmax = inst.price_min, inst.price_max
@@ -138,7 +141,9 @@ def check_levels(
     return None
 
 
-def validate_signal(record: Mapping[str, Any], instrument: Instrument) -> Rejection | None:
+def validate_signal(  # noqa: PLR0911 - one return per rule
+    record: Mapping[str, Any], instrument: Instrument
+) -> Rejection | None:
     """None when a ParsedSignal record's levels are consistent and plausible, else the reason."""
     try:
         if record.get("symbol") != instrument.symbol:
@@ -181,7 +186,7 @@ def validate_signal(record: Mapping[str, Any], instrument: Instrument) -> Reject
         instrument,
         str(record.get("direction")),
         str(record.get("order_type", "MARKET")),
-        entries,
-        sl,
-        take_profits,
+        entries=entries,
+        stop_loss=sl,
+        take_profits=take_profits,
     )

@@ -108,7 +108,7 @@ _TP_HIT = frozenset({"tp_hit", "target_hit", "tp_reached"})
 _SL_HIT = frozenset({"sl_hit", "stopped_out", "stop_hit"})
 
 
-class _Invalid(ValueError):
+class _InvalidBodyError(ValueError):
     pass
 
 
@@ -173,23 +173,20 @@ def _thousands(s: str) -> bool:
 
 def _num(value: Any, what: str) -> float:
     if isinstance(value, bool):
-        raise _Invalid(f"{what} {value!r} is not a number")
+        raise _InvalidBodyError(f"{what} {value!r} is not a number")
     if isinstance(value, int | float):
         f = float(value)
     elif isinstance(value, str):
         s = value.strip().replace(" ", "")
-        if _decimal_comma(s):
-            s = s.replace(",", ".")
-        else:
-            s = s.replace(",", "")
+        s = s.replace(",", ".") if _decimal_comma(s) else s.replace(",", "")
         try:
             f = float(s)
         except ValueError:
-            raise _Invalid(f"{what} {value!r} is not a number") from None
+            raise _InvalidBodyError(f"{what} {value!r} is not a number") from None
     else:
-        raise _Invalid(f"{what} {value!r} is not a number")
+        raise _InvalidBodyError(f"{what} {value!r} is not a number")
     if not math.isfinite(f):
-        raise _Invalid(f"{what} {value!r} is not a finite number")
+        raise _InvalidBodyError(f"{what} {value!r} is not a finite number")
     return f
 
 
@@ -231,11 +228,11 @@ def _timestamp(value: Any, posted_ms: int) -> int | None:
 
 
 def parse_body(text: str) -> Any:
-    """The JSON value of a webhook body; raises _Invalid when it is not JSON."""
+    """The JSON value of a webhook body; raises _InvalidBodyError when it is not JSON."""
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise _Invalid(f"not JSON: {exc}") from None
+        raise _InvalidBodyError(f"not JSON: {exc}") from None
 
 
 def read_webhook(text: str, catalogue: InstrumentCatalogue, posted_ms: int) -> WebhookReading:
@@ -244,19 +241,19 @@ def read_webhook(text: str, catalogue: InstrumentCatalogue, posted_ms: int) -> W
         body = parse_body(text)
         items: list[Any] = body if isinstance(body, list) else [body]
         if not items or len(items) > 50:
-            raise _Invalid("expected a JSON object or a list of up to 50 objects")
+            raise _InvalidBodyError("expected a JSON object or a list of up to 50 objects")
         for k, item in enumerate(items):
             if not isinstance(item, Mapping):
-                raise _Invalid(f"item {k} is a {type(item).__name__}, not an object")
+                raise _InvalidBodyError(f"item {k} is a {type(item).__name__}, not an object")
             _read_item(_flatten(item), catalogue, posted_ms, reading, k)
-    except _Invalid as exc:
+    except _InvalidBodyError as exc:
         return WebhookReading(rejection=Rejection("invalid_json", str(exc)))
     except RecursionError:
         return WebhookReading(rejection=Rejection("invalid_json", "nested too deeply"))
     return reading
 
 
-def _read_item(
+def _read_item(  # noqa: PLR0912, PLR0915 - one branch per key family
     d: dict[str, Any],
     catalogue: InstrumentCatalogue,
     posted_ms: int,
@@ -267,7 +264,7 @@ def _read_item(
     inst = None
     if sym_raw is not None:
         if not isinstance(sym_raw, str):
-            raise _Invalid(f"symbol {sym_raw!r} is not a string")
+            raise _InvalidBodyError(f"symbol {sym_raw!r} is not a string")
         inst = catalogue.resolve(sym_raw)
         if inst is None:
             reading.rejection = reading.rejection or Rejection(
@@ -347,7 +344,9 @@ def _read_item(
     reading.actions.append(act)
 
 
-def _action(action: str, compact: str, d: Mapping[str, Any]) -> Action | None:
+def _action(  # noqa: PLR0911, PLR0912 - one branch per action
+    action: str, compact: str, d: Mapping[str, Any]
+) -> Action | None:
     price_raw = _first(d, ("price", "sl", "stop_loss", "stop", "tp", "take_profit", "new_price"))
     ix_raw = _first(d, TP_INDEX_KEYS)
     tp_index = int(_num(ix_raw, "tp_index")) if ix_raw is not None else None
@@ -359,7 +358,7 @@ def _action(action: str, compact: str, d: Mapping[str, Any]) -> Action | None:
         if frac > 1.0:
             frac /= 100.0
         if not 0 < frac <= 1.0:
-            raise _Invalid(f"fraction {frac_raw!r} is not in (0, 1] or (0, 100]%")
+            raise _InvalidBodyError(f"fraction {frac_raw!r} is not in (0, 1] or (0, 100]%")
         if frac >= 1.0:
             return Action("CLOSE_ALL", 0)
         return Action("CLOSE_PARTIAL", 0, fraction=frac)
@@ -372,12 +371,12 @@ def _action(action: str, compact: str, d: Mapping[str, Any]) -> Action | None:
     if action in _MOVE_SL:
         sl = _first(d, ("sl", "stop_loss", "stop", "new_sl", "price", "new_price"))
         if sl is None:
-            raise _Invalid(f"{action}: no new stop-loss price")
+            raise _InvalidBodyError(f"{action}: no new stop-loss price")
         return Action("MOVE_SL", 0, price=_num(sl, "stop loss"))
     if action in _MOVE_TP:
         tp = _first(d, ("tp", "take_profit", "new_tp", "price", "new_price"))
         if tp is None:
-            raise _Invalid(f"{action}: no new take-profit price")
+            raise _InvalidBodyError(f"{action}: no new take-profit price")
         return Action(
             "MOVE_TP",
             0,

@@ -248,8 +248,8 @@ class ServiceLoop:
         """Decode, handle and encode one record; any refusal becomes one dead letter."""
         topic = str(msg.topic())
         started = time.perf_counter()
-        svc = self.settings.service_name
-        self.metrics.consumed.labels(svc, topic).inc()
+        per_topic = self.metrics.for_topic(topic)
+        per_topic.consumed.inc()
         try:
             value = self.codecs.codec(topic).decode(msg.value())
             record = InboundRecord(
@@ -273,7 +273,7 @@ class ServiceLoop:
             # A handler bug must not stop the service or lose the record: it is parked.
             log.exception("handler failed on %s[%s]@%s", topic, msg.partition(), msg.offset())
             encoded = [self._dead_letter(msg, "handler_error", f"{type(exc).__name__}: {exc}")]
-        self.metrics.handle_seconds.labels(svc, topic).observe(time.perf_counter() - started)
+        per_topic.handle_seconds.observe(time.perf_counter() - started)
         return encoded
 
     def _call_handler(self, record: InboundRecord) -> list[OutboundRecord]:
@@ -334,7 +334,7 @@ class ServiceLoop:
                 break
             except BufferError:
                 self.producer.poll(0.05)  # local queue full: let deliveries drain, then retry
-        self.metrics.produced.labels(self.settings.service_name, rec.topic).inc()
+        self.metrics.for_topic(rec.topic).produced.inc()
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:

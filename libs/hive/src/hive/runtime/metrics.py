@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -13,6 +14,13 @@ log = logging.getLogger(__name__)
 _LATENCY_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TopicMetrics:
+    consumed: Counter
+    produced: Counter
+    handle_seconds: Histogram
 
 
 class ServiceMetrics:
@@ -56,9 +64,21 @@ class ServiceMetrics:
             "hive_handler_retries", "Transient handler failures retried", labels,
             registry=self.registry,
         )  # fmt: skip
+        self._topics: dict[str, TopicMetrics] = {}
         self.heartbeats = Counter(
             "hive_heartbeats_sent", "Heartbeats produced", ["service"], registry=self.registry
         )
+
+    def for_topic(self, topic: str) -> TopicMetrics:
+        """The labelled children of one topic, cached: `labels()` costs more than `inc()`."""
+        children = self._topics.get(topic)
+        if children is None:
+            children = self._topics[topic] = TopicMetrics(
+                consumed=self.consumed.labels(self.service, topic),
+                produced=self.produced.labels(self.service, topic),
+                handle_seconds=self.handle_seconds.labels(self.service, topic),
+            )
+        return children
 
     def on_stats(self, stats_json: str) -> None:
         """librdkafka statistics callback: per-partition consumer lag."""

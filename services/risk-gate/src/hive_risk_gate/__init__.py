@@ -1,0 +1,92 @@
+"""Trading Hive risk gate: for each bot following a scored signal's source, its strategy card,
+the conflict vote, the OPA policies and the position size give a decision with reasons and,
+when approved, an order intent. Plain Python here; the Kafka service wires it up."""
+
+from hive_risk_gate.account import AccountBook, AccountState, account_state
+from hive_risk_gate.bots import (
+    Bot,
+    BotConfigError,
+    BotRegistry,
+    BotsConfig,
+    SourceWeight,
+    from_record,
+    load_bots,
+    parse_bots,
+    to_record,
+)
+from hive_risk_gate.cards import (
+    CardBook,
+    CardContext,
+    CardLoader,
+    CardParameterError,
+    CardSwapError,
+    Intent,
+    StrategyCard,
+    UnknownCardError,
+)
+from hive_risk_gate.conflicts import ConflictResolver, ConflictVerdict, Vote
+from hive_risk_gate.constitution import Reason
+from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo
+from hive_risk_gate.decide import Decision, decide, decide_exit, decision_id_for, order_id_for
+from hive_risk_gate.fx import RateBook
+from hive_risk_gate.gate import RiskGate
+from hive_risk_gate.policy_input import (
+    OrderRisk,
+    PolicyDecision,
+    PolicyFn,
+    PolicyOutputError,
+    build_policy_input,
+    read_policy_output,
+)
+from hive_risk_gate.signals import ScoredSignal, SignalInputError, signal_features
+from hive_risk_gate.sizing import SizingConfig, SizingError, confidence_scale, size_position
+
+__all__ = [
+    "AccountBook",
+    "AccountState",
+    "Bot",
+    "BotConfigError",
+    "BotRegistry",
+    "BotsConfig",
+    "BreakerBook",
+    "CardBook",
+    "CardContext",
+    "CardLoader",
+    "CardParameterError",
+    "CardSwapError",
+    "ConflictResolver",
+    "ConflictVerdict",
+    "Decision",
+    "Intent",
+    "ModelBook",
+    "ModelInfo",
+    "OrderRisk",
+    "PolicyDecision",
+    "PolicyFn",
+    "PolicyOutputError",
+    "RateBook",
+    "Reason",
+    "RiskGate",
+    "ScoredSignal",
+    "SignalInputError",
+    "SizingConfig",
+    "SizingError",
+    "SourceWeight",
+    "StrategyCard",
+    "UnknownCardError",
+    "Vote",
+    "account_state",
+    "build_policy_input",
+    "confidence_scale",
+    "decide",
+    "decide_exit",
+    "decision_id_for",
+    "from_record",
+    "load_bots",
+    "order_id_for",
+    "parse_bots",
+    "read_policy_output",
+    "signal_features",
+    "size_position",
+    "to_record",
+]

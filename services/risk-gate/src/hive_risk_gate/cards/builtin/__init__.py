@@ -1,0 +1,1 @@
+"""The built-in strategy cards: follow, regime_filtered, confidence_threshold."""

@@ -1,0 +1,109 @@
+"""Breaker modes over a bot and the learner's released model: the gate's views of control topics.
+
+- `BreakerBook`: the latest `control.breakers` record per scope; `mode_for(bot)` is the most
+  severe fallback mode in force over the bot (its own, its cell's, the global breaker).
+- `ModelBook`: the learner's current model per family from `learner.models`: the PROMOTED
+  version with the greatest ts_event (a ROLLED_BACK or REJECTED status withdraws a version).
+- `ModelInfo`: a released model the decision can ask for a calibrated confidence. Loading the
+  weights is not the gate's domain: the service passes a `predict` callable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hive_risk_gate.bots import Bot
+from hive_risk_gate.constitution import BreakerMode, most_severe, normalise_breaker_mode
+
+
+class BreakerBook:
+    """Latest breaker state per scope (`BOT:<bot_id>`, `CELL:<cell_id>`, `GLOBAL:global`)."""
+
+    def __init__(self) -> None:
+        self._modes: dict[str, BreakerMode] = {}
+        self._seq: dict[str, int] = {}
+
+    def apply(self, record: Mapping[str, Any]) -> None:
+        """Take one `control.breakers` record (an older transition_seq than seen is ignored)."""
+        key = f"{record['scope_level']}:{record['scope_id']}"
+        seq = int(record.get("transition_seq", 0))
+        if seq < self._seq.get(key, -1):
+            return
+        self._seq[key] = seq
+        self._modes[key] = normalise_breaker_mode(str(record.get("fallback_mode") or "NONE"))
+
+    def set(self, scope_level: str, scope_id: str, mode: str) -> None:
+        self._modes[f"{scope_level}:{scope_id}"] = normalise_breaker_mode(mode)
+
+    def mode_for(self, bot: Bot) -> BreakerMode:
+        return most_severe(
+            [
+                self._modes.get(f"BOT:{bot.bot_id}", "NONE"),
+                self._modes.get(f"CELL:{bot.cell_id}", "NONE"),
+                self._modes.get("GLOBAL:global", "NONE"),
+            ]
+        )
+
+
+Predict = Callable[[Mapping[str, Any]], float]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A released learner model: its version and a function from signal features to the
+    calibrated probability that the trade wins (0..1)."""
+
+    model_name: str
+    version: str
+    predict: Predict
+
+    def confidence(self, features: Mapping[str, Any]) -> float | None:
+        """The calibrated confidence for these features, None if the model cannot give one."""
+        try:
+            value = float(self.predict(features))
+        except Exception:  # a model failure must not stop decisions: fall back to the prior
+            return None
+        if not math.isfinite(value):
+            return None
+        return min(1.0, max(0.0, value))
+
+
+@dataclass(frozen=True)
+class ModelRelease:
+    model_name: str
+    version: str
+    status: str
+    ts_event: int
+    sha256: str
+    artifact_uri: str
+
+
+class ModelBook:
+    """The learner's releases; `current(name)` is the PROMOTED one with the greatest ts_event."""
+
+    def __init__(self) -> None:
+        self._releases: dict[tuple[str, str], ModelRelease] = {}
+
+    def apply(self, record: Mapping[str, Any]) -> None:
+        rel = ModelRelease(
+            model_name=str(record["model_name"]),
+            version=str(record["version"]),
+            status=str(record.get("status") or "UNKNOWN"),
+            ts_event=int(record["ts_event"]),
+            sha256=str(record.get("sha256", "")),
+            artifact_uri=str(record.get("artifact_uri", "")),
+        )
+        self._releases[(rel.model_name, rel.version)] = rel
+
+    def current(self, model_name: str) -> ModelRelease | None:
+        promoted = [
+            r
+            for (name, _), r in self._releases.items()
+            if name == model_name and r.status == "PROMOTED"
+        ]
+        if not promoted:
+            return None
+        return max(promoted, key=lambda r: (r.ts_event, r.version))
