@@ -369,3 +369,24 @@ def test_remember_accepts_records_read_back_from_avro():
     edit = raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880 ✅ TP hit", revision=1, edited_at=T0 + MIN)
     result = restarted.parse(edit)
     assert [u["action"] for u in result.updates] == ["TP_HIT"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tp" + " " * 15_000 + "x",
+        "tp 1 " * 3_000,
+        "close half " * 1_400,
+        "valid until" + " \n" * 7_000,
+        "EURUSD BUY " + "1.0850 - " * 1_600,
+    ],
+    ids=["spaces", "tp-indices", "partials", "blank-lines", "ranges"],
+)
+def test_pathological_text_is_read_in_linear_time(parser, text):
+    """No pattern backtracks over long runs (a 16k message must not stall the partition)."""
+    import time
+
+    start = time.process_time()
+    result = parser.parse(raw(1, text, reply_to_message_id="0"))
+    assert time.process_time() - start < 2.0
+    assert result.rejection is not None

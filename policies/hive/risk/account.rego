@@ -92,26 +92,25 @@ deny contains "profile.max_risk_per_trade" if order_risk_pct > _p_risk_cap + _ep
 
 # ---- the risk budget ----------------------------------------------------------------------------
 
-# The largest risk per position the rules allow now, in % of equity: the per-position caps and
-# what is left of every loss limit once the open positions hit their stops.
-_budget contains max_risk_per_position_pct
-
-_budget contains pct if {
+# What the new position may still lose, in account currency, under each loss limit, once the
+# open positions hit their stops.
+room contains (limit - loss_today) - input.account.open_risk if {
 	some limit in daily_loss_limit
-	pct := (((limit - loss_today) - input.account.open_risk) * 100) / input.account.equity
 }
 
-_budget contains pct if {
+room contains (input.account.equity - input.account.open_risk) - level if {
 	some level in equity_floor
-	pct := (((input.account.equity - input.account.open_risk) - level) * 100) / input.account.equity
 }
 
-# Rounded down to 4 decimals, never below 0; 0 when the input or the profile is not usable.
+# The largest risk per position the rules allow now, in % of equity: the per-position caps and the
+# smallest room. Rounded down to 4 decimals, never below 0; 0 when the input or the profile is not
+# usable.
 default max_risk_pct := 0
 
-max_risk_pct := max([0, floor(min(_budget) * 10000) / 10000]) if {
-	count(input_errors) == 0
-	count(profile_errors) == 0
-	profile
+max_risk_pct := max([0, min([max_risk_per_position_pct, _room_pct])]) if {
+	input_ok
+	profile_ok
 	input.account.equity > 0
 }
+
+_room_pct := floor((min(room) * 1000000) / input.account.equity) / 10000

@@ -76,3 +76,35 @@ test_invalid_input_reports_the_constitution_limits if {
 		"max_risk_per_position_pct": 5, "min_confidence": 0.4,
 	}
 }
+
+test_input_ok_agrees_with_input_errors if {
+	cases := array.concat(
+		[json.remove(base, [p]) | some p in [
+			"signal/confidence", "signal/symbol", "signal/stale", "bot/rule_set", "bot/strategy_card",
+			"bot/allowed_symbols", "bot/allowed_cards", "bot/status", "account/initial_balance",
+			"account/equity", "account/day_start_balance", "account/peak_equity", "account/open_risk",
+			"order/risk_amount", "order/risk_pct", "order/reduces_exposure", "breaker/mode",
+			"time/ts", "time/weekday", "time/hour_utc", "signal/implausible",
+			"signal/wrong_side_stop", "signal/no_market_data", "signal/stop_loss",
+		]],
+		[with_patch(p) | some p in [
+			{},
+			{"signal": {"confidence": 1.01}},
+			{"signal": {"symbol": ""}},
+			{"bot": {"strategy_card": 3}},
+			{"account": {"peak_equity": 0}},
+			{"account": {"open_risk": -0.01}},
+			{"account": {"equity": -5}},
+			{"order": {"risk_pct": "0.5"}},
+			{"signal": {"stop_loss": null}, "order": {"risk_amount": null}},
+			{"time": {"hour_utc": 8.5}},
+			{"breaker": {"mode": "halted"}},
+		]],
+	)
+	every inp in cases {
+		ok := risk.input_ok with input as inp
+		errors := risk.input_errors with input as inp
+		valid := count(errors) == 0
+		ok == valid
+	}
+}

@@ -15,9 +15,47 @@ deny contains "profile.unknown" if {
 	not data.hive.profiles[input.bot.rule_set]
 }
 
-deny contains "profile.invalid" if count(profile_errors) > 0
+deny contains "profile.invalid" if {
+	some p in [profile]
+	not profile_ok
+}
 
-# ---- profile schema --------------------------------------------------------------------------
+# The bot's profile is known and well formed. The decision uses this one conjunction;
+# profile_errors says what is wrong and is evaluated only to explain a denial (the tests keep the
+# two in step). Limits set to null count as absent.
+default profile_ok := false
+
+profile_ok if {
+	is_object(profile)
+	count(object.keys(profile) - _profile_keys) == 0
+	_optional_percentage(object.get(profile, "daily_loss_pct", null))
+	_optional_percentage(object.get(profile, "max_loss_pct", null))
+	_optional_percentage(object.get(profile, "max_risk_per_trade_pct", null))
+	_daily_loss_basis_ok
+	_optional_confidence(object.get(profile, "min_confidence", null))
+	is_boolean(profile.weekend_holding)
+	_blackout_ok(object.get(profile, "news_blackout", "missing"))
+	_optional_string_list(object.get(profile, "allowed_symbols", null))
+	_optional_string_list(object.get(profile, "allowed_cards", null))
+}
+
+_optional_percentage(null)
+
+_optional_percentage(x) if _percentage(x)
+
+_optional_confidence(null)
+
+_optional_confidence(x) if _confidence(x)
+
+_optional_string_list(null)
+
+_optional_string_list(x) if _string_list(x)
+
+_daily_loss_basis_ok if object.get(profile, "daily_loss_pct", null) == null
+
+_daily_loss_basis_ok if profile.daily_loss_basis in _daily_loss_bases
+
+# ---- what is wrong with the profile, key by key ------------------------------------------------
 
 _profile_keys := {
 	"title", "firm", "notes",
@@ -120,19 +158,20 @@ _p_daily_basis := input.account.initial_balance if profile.daily_loss_basis == "
 
 _p_daily_basis := input.account.day_start_balance if profile.daily_loss_basis == "day_start_balance"
 
-# Today's loss limits in account currency, by the rule that sets them.
-daily_loss_limit["constitution"] := (constitution.max_daily_loss_pct / 100) * input.account.day_start_balance
+# Today's loss limits in account currency, by the rule that sets them. (Multiply before dividing:
+# OPA's integer arithmetic is much cheaper than its decimal arithmetic.)
+daily_loss_limit["constitution"] := (constitution.max_daily_loss_pct * input.account.day_start_balance) / 100
 
-daily_loss_limit["profile"] := (_p_daily_pct / 100) * _p_daily_basis
+daily_loss_limit["profile"] := (_p_daily_pct * _p_daily_basis) / 100
 
 # The equity below which a rule is broken, by rule. Drawdown is measured from the peak equity;
 # the initial balance and the current equity are equities the account has had, so the peak is
 # never taken below them (a stale or missing peak cannot loosen the hard stop).
 _peak := max([input.account.peak_equity, input.account.initial_balance, input.account.equity])
 
-equity_floor["constitution.max_drawdown"] := _peak * (1 - (constitution.max_drawdown_pct / 100))
+equity_floor["constitution.max_drawdown"] := _peak - ((_peak * constitution.max_drawdown_pct) / 100)
 
-equity_floor["profile.max_loss"] := input.account.initial_balance * (1 - (_p_max_loss_pct / 100))
+equity_floor["profile.max_loss"] := input.account.initial_balance - ((input.account.initial_balance * _p_max_loss_pct) / 100)
 
 max_risk_per_position_pct := min({constitution.max_risk_per_position_pct} | {x | x := _p_risk_cap})
 

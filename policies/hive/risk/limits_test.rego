@@ -122,3 +122,32 @@ test_null_optional_limits_are_absent if {
 	d.limits.max_risk_per_position_pct == 5
 	d.limits.min_confidence == 0.4
 }
+
+test_profile_ok_agrees_with_profile_errors if {
+	cases := [
+		loose, tight, "ftmo", 7, null, {},
+		object.union(loose, {"daily_loss_limit": 5}),
+		object.union(loose, {"max_loss_pct": 0}),
+		object.union(loose, {"max_risk_per_trade_pct": "1"}),
+		object.union(loose, {"daily_loss_pct": null}),
+		object.remove(loose, {"daily_loss_basis"}),
+		object.remove(object.union(loose, {"daily_loss_pct": null}), {"daily_loss_basis"}),
+		object.union(loose, {"daily_loss_basis": "balance"}),
+		object.union(loose, {"min_confidence": 40}),
+		object.remove(loose, {"weekend_holding"}),
+		object.union(loose, {"weekend_holding": "no"}),
+		object.remove(loose, {"news_blackout"}),
+		object.union(loose, {"news_blackout": {"before_minutes": -1, "after_minutes": 2}}),
+		object.union(loose, {"allowed_symbols": ["EURUSD", 1]}),
+		object.union(loose, {"allowed_cards": null}),
+	]
+	every p in cases {
+		ok := risk.profile_ok with input as with_test_profile with data.hive.profiles as profiles_with(p)
+		valid := count(profile_errors_of(p)) == 0
+		ok == valid
+	}
+}
+
+test_profile_ok_is_false_for_an_unknown_profile if {
+	not risk.profile_ok with input as with_patch({"bot": {"rule_set": "nope"}})
+}

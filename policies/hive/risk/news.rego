@@ -9,14 +9,31 @@ package hive.risk
 
 _minute_ms := 60000
 
-# The events whose blackout window holds the decision time (ids; titles when an event has none).
-blackout_events contains object.get(event, "id", object.get(event, "title", "")) if {
-	window := profile.news_blackout
-	is_object(window)
+# The decision time is in an event's blackout window when the event is between
+# ts - after_minutes and ts + before_minutes (both inclusive).
+_window_from := input.time.ts - (profile.news_blackout.after_minutes * _minute_ms)
+
+_window_to := input.time.ts + (profile.news_blackout.before_minutes * _minute_ms)
+
+# (`not f(x.y)` is undefined, not true, when x.y is undefined: negated calls get defined arguments.)
+default _calendar_events := null
+
+_calendar_events := data.hive.calendar.events
+
+# The calendar's events whose window holds the decision time, whatever their impact or currency.
+_events_in_window contains event if {
+	from := _window_from
+	to := _window_to
 	some event in _calendar_events
+	event.ts >= from
+	event.ts <= to
+}
+
+# The high-impact events in the window in a currency the symbol is exposed to (their ids, or
+# titles for events without an id).
+blackout_events contains object.get(event, "id", object.get(event, "title", "")) if {
+	some event in _events_in_window
 	object.get(event, "impact", "high") == "high"
-	input.time.ts >= event.ts - (window.before_minutes * _minute_ms)
-	input.time.ts <= event.ts + (window.after_minutes * _minute_ms)
 	some currency in event.currencies
 	_exposed(input.signal.symbol, currency)
 }
@@ -27,17 +44,33 @@ _exposed(symbol, currency) if contains(upper(symbol), upper(currency))
 
 _exposed(symbol, currency) if upper(currency) in data.hive.calendar.symbol_currencies[upper(symbol)]
 
-# A calendar that cannot be read would silently turn the blackout off: profiles that use it
-# refuse new positions instead (news.calendar_invalid). The messages are in calendar_errors.
+# A calendar that cannot be read would silently turn the blackout off, so profiles that use it
+# refuse new positions instead (news.calendar_invalid): when the events are not a list, when an
+# event's time is not a number (it could hide in any window), or when an event in the window is
+# malformed. calendar_errors lists every problem of the whole calendar.
 deny contains "news.calendar_invalid" if {
 	is_object(profile.news_blackout)
-	count(calendar_errors) > 0
+	not calendar_ok
 }
 
-# (`not f(x.y)` is undefined, not true, when x.y is undefined: negated calls get defined arguments.)
-default _calendar_events := null
+default calendar_ok := false
 
-_calendar_events := data.hive.calendar.events
+calendar_ok if {
+	is_array(_calendar_events)
+	every event in _calendar_events {
+		is_number(event.ts)
+	}
+	every event in _events_in_window {
+		_event_ok(event)
+	}
+}
+
+_event_ok(event) if {
+	_codes_list(object.get(event, "currencies", null))
+	object.get(event, "impact", "high") in _impacts
+}
+
+_impacts := {"high", "medium", "low"}
 
 calendar_errors contains "data.hive.calendar.events: a list is required" if {
 	not is_array(_calendar_events)
@@ -60,7 +93,7 @@ calendar_errors contains sprintf("events[%d]: currencies must be a list of curre
 
 calendar_errors contains sprintf("events[%d]: impact must be high, medium or low", [i]) if {
 	some i, event in _calendar_events
-	not object.get(event, "impact", "high") in {"high", "medium", "low"}
+	not object.get(event, "impact", "high") in _impacts
 }
 
 _codes_list(xs) if {

@@ -87,3 +87,24 @@ test_a_broken_calendar_denies_profiles_that_use_it if {
 	decide(json.remove(base, ["bot/rule_set"])).reasons == ["input.invalid"] with data.hive.calendar as broken
 	decide_patch({"bot": {"rule_set": "constitution"}}).allow == true with data.hive.calendar as broken
 }
+
+test_calendar_ok_checks_every_time_and_the_events_in_the_window if {
+	inp := at_time(fomc_2017_06_14, 2, 18)
+	fomc := {"id": "fomc", "ts": fomc_2017_06_14, "currencies": ["USD"]}
+	far := {"id": "far", "ts": 1, "currencies": []}
+	risk.calendar_ok with input as inp with data.hive.calendar as {"events": [fomc]}
+
+	# A malformed event far from the decision time cannot hide a blackout now: listed, not denied.
+	risk.calendar_ok with input as inp with data.hive.calendar as {"events": [fomc, far]}
+	risk.calendar_errors == {"events[1]: currencies must be a list of currency codes"} with data.hive.calendar as {"events": [fomc, far]}
+
+	# In the window it denies.
+	bad_fomc := object.union(fomc, {"currencies": "USD"})
+	not risk.calendar_ok with input as inp with data.hive.calendar as {"events": [bad_fomc]}
+	decide(inp).reasons == ["news.calendar_invalid"] with data.hive.calendar as {"events": [bad_fomc]}
+
+	# A time that is not a number could be anywhere: it denies wherever it is.
+	not risk.calendar_ok with input as base with data.hive.calendar as {"events": [{"ts": null, "currencies": ["JPY"]}]}
+	not risk.calendar_ok with input as base with data.hive.calendar as {"events": [{"currencies": ["JPY"]}]}
+	not risk.calendar_ok with input as base with data.hive.calendar as {"events": ["fomc"]}
+}

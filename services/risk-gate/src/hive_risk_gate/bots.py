@@ -148,7 +148,7 @@ class Bot(BaseModel):
     bot_id: str
     cell_id: str = Field(alias="cell")
     display_name: str | None = None
-    account_size: float = Field(strict=False)
+    account_size: float
     account_currency: str = "USD"
     rule_set: RuleSet
     rule_overrides: dict[str, str] = Field(default_factory=dict)

@@ -21,6 +21,8 @@ decimals of their written values (0.1 + 0.2 ties 0.3).
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -92,55 +94,98 @@ def _weight(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
 
+class _SourceVotes:
+    """One source's votes on one symbol, ordered by (ts_event, signal_id)."""
+
+    __slots__ = ("order", "votes")
+
+    def __init__(self) -> None:
+        self.votes: dict[str, Vote] = {}
+        self.order: list[tuple[int, str]] = []
+
+    def put(self, vote: Vote) -> None:
+        old = self.votes.get(vote.signal_id)
+        if old is not None:
+            self.drop(old)
+        self.votes[vote.signal_id] = vote
+        bisect.insort(self.order, (vote.ts_event, vote.signal_id))
+
+    def drop(self, vote: Vote) -> None:
+        key = (vote.ts_event, vote.signal_id)
+        at = bisect.bisect_left(self.order, key)
+        if at < len(self.order) and self.order[at] == key:
+            del self.order[at]
+        if self.votes.get(vote.signal_id) is vote:
+            del self.votes[vote.signal_id]
+
+    def latest(self, lo: int, hi: int) -> Vote | None:
+        """The latest vote with lo <= ts_event <= hi (ties: the greatest signal_id)."""
+        at = bisect.bisect_left(self.order, (hi + 1, "")) - 1
+        if at < 0 or self.order[at][0] < lo:
+            return None
+        return self.votes[self.order[at][1]]
+
+
 class ConflictResolver:
-    """Recent votes per symbol and the per-bot verdicts over them."""
+    """Recent votes per symbol and source, and the per-bot verdicts over them."""
 
     def __init__(self, window_ms: int = DEFAULT_WINDOW_MS) -> None:
         if window_ms < 0:
             raise ValueError("window_ms must be >= 0")
         self.window_ms = window_ms
-        self._votes: dict[str, dict[str, Vote]] = {}  # symbol -> signal_id -> latest revision
+        self._sources: dict[tuple[str, str], _SourceVotes] = {}  # (symbol, source) -> votes
+        self._expiry: dict[str, list[tuple[int, str, str]]] = {}  # symbol -> heap (ts, id, src)
         self._watermark: dict[str, int] = {}
 
     def observe(self, vote: Vote) -> None:
         """Record a signal (idempotent; a higher revision replaces a lower one)."""
-        votes = self._votes.setdefault(vote.symbol, {})
-        seen = votes.get(vote.signal_id)
+        votes = self._sources.setdefault((vote.symbol, vote.source), _SourceVotes())
+        seen = votes.votes.get(vote.signal_id)
         if seen is None or vote.revision >= seen.revision:
-            votes[vote.signal_id] = vote
+            votes.put(vote)
+            heapq.heappush(
+                self._expiry.setdefault(vote.symbol, []),
+                (vote.ts_event, vote.signal_id, vote.source),
+            )
         mark = max(self._watermark.get(vote.symbol, vote.ts_event), vote.ts_event)
         self._watermark[vote.symbol] = mark
         # Keep twice the window behind the newest vote: late signals still see their peers.
         horizon = mark - 2 * self.window_ms
-        stale = [sid for sid, v in votes.items() if v.ts_event < horizon]
-        for sid in stale:
-            del votes[sid]
+        heap = self._expiry.get(vote.symbol, [])
+        while heap and heap[0][0] < horizon:
+            ts, sid, source = heapq.heappop(heap)
+            held = self._sources.get((vote.symbol, source))
+            old = held.votes.get(sid) if held is not None else None
+            if held is not None and old is not None and old.ts_event == ts:
+                held.drop(old)
+
+    def votes(self, symbol: str) -> list[Vote]:
+        """The votes held for a symbol, by time."""
+        held = [
+            v for (sym, _), sv in self._sources.items() if sym == symbol for v in sv.votes.values()
+        ]
+        return sorted(held, key=lambda v: (v.ts_event, v.signal_id))
 
     def verdict(self, bot: Bot, vote: Vote) -> ConflictVerdict:
         """The bot's vote on `vote` (which need not have been observed)."""
-        latest: dict[str, Vote] = {}
-        lo = vote.ts_event - self.window_ms
-        for other in self._votes.get(vote.symbol, {}).values():
-            if other.signal_id == vote.signal_id or other.source == vote.source:
-                continue
-            if not lo <= other.ts_event <= vote.ts_event or not bot.follows(other.source):
-                continue
-            seen = latest.get(other.source)
-            if seen is None or (other.ts_event, other.signal_id) > (seen.ts_event, seen.signal_id):
-                latest[other.source] = other
+        lo, hi = vote.ts_event - self.window_ms, vote.ts_event
         own = bot.weight_of(vote.source)
         weight_with = _weight(own) if own is not None else Decimal(0)
         weight_against = Decimal(0)
         opposing: list[str] = []
         supporting: list[str] = []
-        for source in sorted(latest):
-            other = latest[source]
-            w = _weight(bot.weight_of(source) or 0.0)
+        for sub in sorted(bot.sources, key=lambda s: s.source):
+            if sub.source == vote.source:
+                continue
+            held = self._sources.get((vote.symbol, sub.source))
+            other = held.latest(lo, hi) if held is not None else None
+            if other is None:
+                continue
             if other.direction == vote.direction:
-                weight_with += w
+                weight_with += _weight(sub.weight)
                 supporting.append(other.signal_id)
             else:
-                weight_against += w
+                weight_against += _weight(sub.weight)
                 opposing.append(other.signal_id)
         if not opposing:
             outcome: Outcome = "clear"

@@ -9,8 +9,12 @@ with reasons, and the `orders.intents` record when the order is approved. In ord
    created: `card.<name>.error` / `card.unavailable`;
 2. sizing inputs: instrument, stop distance, pip value (`sizing.*` reasons when impossible);
 3. the conflict vote of the bot's sources on the symbol (`conflict.outvoted`, `conflict.tie`);
-4. the policy: raising (OPA unreachable) denies `policy.unavailable`, an answer the gate cannot
-   read denies `policy.invalid_output` (fail closed); a deny carries the policy's reasons;
+4. the policy, asked about the planned order (risk per trade x confidence scale, halved in
+   REDUCED_CAPACITY): raising (OPA unreachable) denies `policy.unavailable`, an answer the gate
+   cannot read denies `policy.invalid_output` (fail closed); a deny carries the policy's
+   reasons. A deny whose `max_risk_pct` is above 0 but below the order's risk (a per-trade cap,
+   the day's loss headroom) is asked once more with the order resized to it; that answer
+   decides (details: `policy_first_reasons`, `policy_resized_risk_pct`);
 5. guards in code, whatever the policy said: no new position in SAFE_MODE/HALTED, sizes at
    most halved in REDUCED_CAPACITY, risk capped by the policy's `max_risk_pct` and the
    constitution's 5 %; a size below the minimum lot denies `sizing.below_min_lot`.
@@ -36,7 +40,6 @@ from hive_risk_gate.conflicts import ConflictResolver, Vote
 from hive_risk_gate.constitution import (
     NO_NEW_POSITIONS,
     REDUCED_CAPACITY_MULTIPLIER,
-    REGIMES,
     BreakerMode,
     ConfidenceSource,
     Reason,
@@ -141,14 +144,14 @@ class _Draft:
             "strategy_card": self.card_name,
             "requested_size": self.requested_size,
             "approved_size": approved_size,
-            "risk_amount": risk_amount,
+            "risk_amount": None if risk_amount is None else _money(risk_amount),
             "account_currency": bot.account_currency,
             "equity_used": self.account.equity,
             "breaker_mode": self.breaker_mode,
             "confidence_used": self.confidence,
             "confidence_source": self.confidence_source,
             "model_version": self.model_version if self.confidence_source == "MODEL" else None,
-            "regime": sig.regime if sig.regime in REGIMES else "UNKNOWN",
+            "regime": sig.regime,
             "order_id": order_id,
             "shadow": shadow,
             "details": dict(sorted(self.details.items())),
@@ -210,7 +213,7 @@ def decide(
         risk = run.size_inputs(intent, catalogue or load_instruments(), rates)
         if conflicts is not None:
             run.conflict(conflicts)
-        answer = run.ask_policy(intent, policy)
+        answer = run.ask_policy(intent, risk, policy)
         return run.approve(intent, risk, answer)
     except _DeniedError as denied:
         return denied.decision
@@ -246,6 +249,10 @@ class _Run:
             model_version=self.model_version,
         )
         self.scale = 0.0
+        # What the order may be at most: the policy's max_risk_pct and size multiplier (the
+        # smallest of its answers), never above what the breaker mode allows.
+        self.cap = float("inf")
+        self.multiplier = REDUCED_CAPACITY_MULTIPLIER if mode == "REDUCED_CAPACITY" else 1.0
         self.planned: Size | None = None
         self.policy_input: dict[str, Any] | None = None
 
@@ -329,7 +336,9 @@ class _Run:
                 fx_source=risk.fx_source,
             )
             draft.requested_size = self._size(risk, confidence_factor=1.0).lots
-            self.planned = self._size(risk, confidence_factor=self.scale)
+            self.planned = self._size(
+                risk, confidence_factor=self.scale, size_multiplier=self.multiplier
+            )
         except SizingError as exc:
             draft.details["sizing_error"] = exc.detail
             raise self.deny(exc.reason) from None
@@ -361,14 +370,42 @@ class _Run:
             raise self.deny(verdict.reason)
 
     # 4. the policy
-    def ask_policy(self, intent: Intent, policy: PolicyFn) -> PolicyDecision:
+    def ask_policy(self, intent: Intent, risk: StopRisk, policy: PolicyFn) -> PolicyDecision:
+        """Ask about the planned order. When the policy denies it but allows a smaller risk
+        (`max_risk_pct` below the order's, e.g. a per-trade cap or the day's loss headroom),
+        ask once more about the order resized to that risk: the second answer decides."""
         draft, planned = self.draft, self.planned
         assert planned is not None
+        answer = self._ask(intent, planned, policy)
+        if not answer.allow and 0 < answer.max_risk_pct < planned.risk_pct:
+            resized = self._size(
+                risk,
+                confidence_factor=self.scale,
+                size_multiplier=min(self.multiplier, answer.size_multiplier or 1.0),
+                max_risk_pct=answer.max_risk_pct,
+            )
+            if resized.reason is None:
+                draft.details["policy_first_reasons"] = ",".join(answer.reasons)
+                draft.details["policy_resized_risk_pct"] = _s(resized.risk_pct)
+                self.cap = answer.max_risk_pct
+                self.multiplier = min(self.multiplier, answer.size_multiplier or 1.0)
+                answer = self._ask(intent, resized, policy)
+                planned = resized
+        if not answer.allow:
+            extra = [planned.reason] if planned.reason else []
+            raise self.deny(*(answer.reasons or (Reason.POLICY_DENIED,)), *extra)
+        draft.reasons.extend(answer.reasons)  # informational codes of an allow
+        self.cap = min(self.cap, answer.max_risk_pct)
+        self.multiplier = min(self.multiplier, answer.size_multiplier)
+        return answer
+
+    def _ask(self, intent: Intent, order: Size, policy: PolicyFn) -> PolicyDecision:
+        draft = self.draft
         self.policy_input = build_policy_input(
             signal=self.sig,
             bot=self.bot,
             account=self.acct,
-            order=OrderRisk(risk_amount=planned.risk_amount, risk_pct=planned.risk_pct),
+            order=OrderRisk(risk_amount=order.risk_amount, risk_pct=order.risk_pct),
             breaker_mode=self.mode,
             confidence=intent.confidence,
             strategy_card=draft.card_name,
@@ -384,10 +421,6 @@ class _Run:
             draft.details["policy_error"] = str(exc)[:300]
             raise self.deny(Reason.POLICY_INVALID_OUTPUT) from None
         draft.bundle_version = answer.bundle_version
-        if not answer.allow:
-            extra = [planned.reason] if planned.reason else []
-            raise self.deny(*(answer.reasons or (Reason.POLICY_DENIED,)), *extra)
-        draft.reasons.extend(answer.reasons)  # informational codes of an allow
         return answer
 
     # 5. guards in code and the final size
@@ -395,18 +428,17 @@ class _Run:
         draft, sig, bot, mode = self.draft, self.sig, self.bot, self.mode
         if mode in NO_NEW_POSITIONS:
             raise self.deny(Reason.GUARD_NO_NEW_POSITIONS)
-        multiplier = answer.size_multiplier
-        if mode == "REDUCED_CAPACITY" and multiplier > REDUCED_CAPACITY_MULTIPLIER:
-            multiplier = REDUCED_CAPACITY_MULTIPLIER
+        multiplier = self.multiplier
+        if answer.size_multiplier > multiplier:
             draft.details["guard"] = "reduced_capacity multiplier applied by the gate"
         final = self._size(
             risk,
             confidence_factor=self.scale,
             size_multiplier=multiplier,
-            max_risk_pct=answer.max_risk_pct,
+            max_risk_pct=self.cap,
         )
         draft.details.update(
-            max_risk_pct=_s(answer.max_risk_pct),
+            max_risk_pct=_s(self.cap),
             size_multiplier=_s(multiplier),
             target_risk_pct=_s(final.target_pct),
             cap=final.cap,
@@ -443,7 +475,7 @@ class _Run:
             "take_profits": list(intent.take_profits),
             "tp_fractions": list(intent.tp_fractions),
             "quantity": final.lots,
-            "risk_amount": final.risk_amount,
+            "risk_amount": _money(final.risk_amount),
             "account_currency": bot.account_currency,
             "mode": bot.mode,
             "venue": bot.venue,
@@ -458,6 +490,11 @@ class _Run:
             "features": self.features,
         }
         return Decision(decision, intent_record, self.policy_input)
+
+
+def _money(x: float) -> float:
+    """An amount without binary noise (766.0799999999953 -> 766.08): 6 decimals."""
+    return round(x, 6)
 
 
 def _unit(x: float) -> float:

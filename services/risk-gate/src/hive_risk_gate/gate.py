@@ -28,7 +28,13 @@ from hive_risk_gate.sizing import DEFAULT_SIZING, SizingConfig
 
 
 class RiskGate:
-    """Registry, account, breaker and model views, the card book and the conflict window."""
+    """Registry, account, breaker and model views, the card book and the conflict window.
+
+    `use_signal_rates`: convert crosses with the latest market price of other symbols' scored
+    signals (`RateBook`). Off by default: those prices depend on how partitions interleave, so
+    a replay could size differently; off, crosses use the signal's own price or the fixed
+    approximation of `hive_risk_gate.fx` (deterministic).
+    """
 
     def __init__(
         self,
@@ -39,7 +45,7 @@ class RiskGate:
         conflict_window_ms: int = DEFAULT_WINDOW_MS,
         sizing: SizingConfig = DEFAULT_SIZING,
         catalogue: InstrumentCatalogue | None = None,
-        use_signal_rates: bool = True,
+        use_signal_rates: bool = False,
     ) -> None:
         self.policy = policy
         self.cards = cards if cards is not None else CardBook(CardLoader(card_dir))

@@ -122,7 +122,7 @@ def read_policy_output(out: Any) -> PolicyDecision:
     """Check the policy's answer (raises `PolicyOutputError`).
 
     An allow must carry `max_risk_pct` >= 0 and `size_multiplier` in [0, 1]; a deny may omit
-    them. `reasons` are sorted and de-duplicated. A `result` wrapper (OPA's raw HTTP body)
+    them (read as 0: nothing may be placed). `reasons` are sorted and de-duplicated. A `result` wrapper (OPA's raw HTTP body)
     is unwrapped.
     """
     if isinstance(out, Mapping) and "allow" not in out and isinstance(out.get("result"), Mapping):
@@ -144,15 +144,17 @@ def read_policy_output(out: Any) -> PolicyDecision:
     limits = out.get("limits", {})
     if not isinstance(limits, Mapping):
         raise PolicyOutputError("limits must be an object")
-    if allow:
+    try:
         max_risk = _number(out, "max_risk_pct")
         multiplier = _number(out, "size_multiplier")
         if max_risk < 0:
             raise PolicyOutputError(f"max_risk_pct must be >= 0, got {max_risk!r}")
         if not 0 <= multiplier <= 1:
             raise PolicyOutputError(f"size_multiplier must be in [0, 1], got {multiplier!r}")
-    else:
-        max_risk, multiplier = 0.0, 0.0
+    except PolicyOutputError:
+        if allow:
+            raise
+        max_risk, multiplier = 0.0, 0.0  # a denial need not size anything
     return PolicyDecision(
         allow=allow,
         reasons=tuple(sorted(set(reasons))),

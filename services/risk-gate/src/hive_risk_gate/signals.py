@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hive_risk_gate.constitution import DIRECTIONS, ORDER_TYPES
+from hive_risk_gate.constitution import DIRECTIONS, ORDER_TYPES, REGIMES
+
+SESSIONS = ("UNKNOWN", "ASIA", "LONDON", "LONDON_NEW_YORK", "NEW_YORK", "OFF_HOURS", "WEEKEND")
+
+
+def _symbol(value: Any, known: tuple[str, ...]) -> str:
+    """An enum symbol the records accept; anything else reads as UNKNOWN (the schema's rule)."""
+    return value if isinstance(value, str) and value in known else "UNKNOWN"
 
 
 class SignalInputError(ValueError):
@@ -115,7 +122,7 @@ class ScoredSignal:
             stop_loss=_opt_float(sig.get("stop_loss")),
             take_profits=tps,
             expires_at=sig.get("expires_at") if isinstance(sig.get("expires_at"), int) else None,
-            regime=str(record.get("regime") or "UNKNOWN"),
+            regime=_symbol(record.get("regime"), REGIMES),
             regime_probabilities={str(k): float(v) for k, v in probs.items()},
             regime_model_version=record.get("regime_model_version"),
             price=_opt_float(market.get("price")),
@@ -123,7 +130,7 @@ class ScoredSignal:
             atr14=_opt_float(market.get("atr14")),
             spread_pips=_opt_float(market.get("spread_pips")),
             realised_vol=_opt_float(market.get("realised_vol")),
-            session=str(market.get("session") or "UNKNOWN"),
+            session=_symbol(market.get("session"), SESSIONS),
             sl_atr=_opt_float(market.get("sl_atr")),
             sl_pips=_opt_float(market.get("sl_pips")),
             rr=tuple(float(x) for x in (market.get("rr") or []) if _opt_float(x) is not None),

@@ -279,6 +279,7 @@ def scan_text(  # noqa: PLR0912, PLR0915 - one pass of a state machine, kept fla
     plus = False
     negate = 0  # tokens left in which a direction is negated
     prev_word = ""
+    numbers = 0
 
     i = 0
     while i < n:
@@ -350,7 +351,7 @@ def scan_text(  # noqa: PLR0912, PLR0915 - one pass of a state machine, kept fla
                     continue
             line_start = False
             value = float(t)
-            scan.numbers += 1
+            numbers += 1
             d = cur
             if ctx == _SL and d is not None:
                 if d.stop_loss is None:
@@ -700,6 +701,7 @@ def scan_text(  # noqa: PLR0912, PLR0915 - one pass of a state machine, kept fla
         elif t == "@" and ctx == _NONE and cur is not None and not cur.entries and not tp_mode:
             ctx = _ENTRY
         i += 1
+    scan.numbers = numbers
     return scan
 
 

@@ -41,7 +41,6 @@ SL_WORDS: Final = frozenset({"sl", "stoploss", "invalidation", "sls"})
 TP_WORDS: Final = frozenset(
     {"tp", "tps", "target", "targets", "tgt", "tgts", "takeprofit", "objective", "objectives"}
 )
-TP_LIST_WORDS: Final = frozenset({"tps", "targets", "tgts", "objectives"})
 ENTRY_WORDS: Final = frozenset({"entry", "entries", "enter", "price", "zone", "area", "ep"})
 # Words that introduce an entry only when no entry has been read yet.
 SOFT_ENTRY_WORDS: Final = frozenset({"at", "around", "between", "from", "near"})
@@ -146,9 +145,8 @@ HEADER_WORDS: Final = frozenset(
 # After these the rest of the line holds no level (Date: 12.05.2024, Time 14:30).
 LINE_SKIP_WORDS: Final = frozenset({"date", "time", "posted", "updated", "timeframe", "tf"})
 NEGATIONS: Final = frozenset({"not", "don't", "don\u2019t", "dont", "never", "avoid", "no"})
-# Separators that make two numbers one range (entry) or one list (take-profits).
+# Separators that make two numbers one entry range (take-profit lists take any separator).
 RANGE_SEPS: Final = frozenset({"-", "/", "~", "to", "and", "&"})
-LIST_SEPS: Final = frozenset({"-", "/", "~", ",", ";", "and", "&", "to", "+", "."})
 LABEL_PUNCT: Final = frozenset({":", "-", "=", "@", ".", ")", "#", ",", "~", "/", "\u2713"})
 INDEX_FOLLOWERS: Final = frozenset({":", ")", "-", "=", ".", "#", "\u2713"})
 
@@ -194,17 +192,17 @@ QUOTE_CODES: Final = frozenset({"usdt", "usdc", "busd", "usd", "eur", "btc", "et
 # ---- management instructions ------------------------------------------------------------------
 def _num(name: str = "price") -> str:
     """A price (never a pip count, a percentage, leverage or R multiple) in group `name`."""
-    return rf"(?P<{name}>\d+(?:\.\d+)?)(?!\s*(?:pips?|points?|pts|%|x\b|r\b|\d))"
+    return rf"(?P<{name}>\d+(?:\.\d+)?)(?!\s*+(?:pips?|points?|pts|%|x\b|r\b|\d))"
 
 
-_SL = r"(?:sl|s/l|stop\s*-?\s*loss|stoploss|stops?)"
-_TP = r"(?:tp|t/p|take\s*-?\s*profit|takeprofit|target|tgt)"
+_SL = r"(?:sl|s/l|stop\s*+-?\s*+loss|stoploss|stops?)"
+_TP = r"(?:tp|t/p|take\s*+-?\s*+profit|takeprofit|target|tgt)"
 _TO_ENTRY = (
-    r"(?:entry(?:\s*(?:price|point|level))?|open(?:ing)?\s*price|break\s*-?\s*even|breakeven|"
-    r"b\s*/\s*e|b\.e\.?|be|cost|the\s*entry|our\s*entry|entries)"
+    r"(?:entry(?:\s*+(?:price|point|level))?|open(?:ing)?\s*+price|break\s*+-?\s*+even|breakeven|"
+    r"b\s*+/\s*+e|b\.e\.?|be|cost|the\s*+entry|our\s*+entry|entries)"
 )
 _HIT = (
-    r"(?:(?:is|was|has\s*been|have\s*been|got|just|already|successfully)\s*)?"
+    r"(?:(?:is|was|has\s*+been|have\s*+been|got|just|already|successfully)\s*+)?"
     r"(?:hit|reached|done|achieved|smashed|touched|secured|booked|filled|taken|completed|"
     r"\u2713)"
 )
@@ -214,48 +212,48 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "BREAKEVEN",
         re.compile(
-            r"\b(?:(?:move|moved|moving|set|put|place|shift|bring|adjust|trail)\s*"
-            r"(?:your|the|our|all)?\s*)?"
+            r"\b(?:(?:move|moved|moving|set|put|place|shift|bring|adjust|trail)\s*+"
+            r"(?:your|the|our|all)?\s*+)?"
             + _SL
-            + r"\s*(?:(?:moved|now|is|set|placed|adjusted|goes)\s*)?"
-            r"(?:to|at|@|on|=|:|->)?\s*" + _TO_ENTRY + r"(?![\w.])"
-            r"|\b(?:move|moved|set|put)\s*(?:it|them|trades?)?\s*(?:to|at)\s*"
-            r"(?:be|b/e|breakeven|break\s*even|entry)\b"
-            r"|\b(?:breakeven|break\s*-?\s*even|b/e)\b(?!\s*(?:above|below|higher|lower))"
-            r"|\brisk\s*-?\s*free\b|\bno\s*risk\s*now\b|\bzero\s*risk\b",
+            + r"\s*+(?:(?:moved|now|is|set|placed|adjusted|goes)\s*+)?"
+            r"(?:to|at|@|on|=|:|->)?\s*+" + _TO_ENTRY + r"(?![\w.])"
+            r"|\b(?:move|moved|set|put)\s*+(?:it|them|trades?)?\s*+(?:to|at)\s*+"
+            r"(?:be|b/e|breakeven|break\s*+even|entry)\b"
+            r"|\b(?:breakeven|break\s*+-?\s*+even|b/e)\b(?!\s*+(?:above|below|higher|lower))"
+            r"|\brisk\s*+-?\s*+free\b|\bno\s*+risk\s*+now\b|\bzero\s*+risk\b",
             _A,
         ),
     ),
     (
         "TP_HIT",
         re.compile(
-            r"\ball\s*(?P<all>targets?|tps?|take\s*profits?)\s*"
-            r"(?:are\s*|were\s*|have\s*been\s*|got\s*)?"
+            r"\ball\s*+(?P<all>targets?|tps?|take\s*+profits?)\s*+"
+            r"(?:are\s*+|were\s*+|have\s*+been\s*+|got\s*+)?"
             r"(?:hit|reached|done|achieved|smashed|completed|secured|booked|\u2713)"
             r"|\b"
             + _ORDINALS
-            + r"\s*"
+            + r"\s*+"
             + _TP
-            + r"\s*"
+            + r"\s*+"
             + _HIT
-            + r"(?:\s*(?:at|@)\s*"
+            + r"(?:\s*+(?:at|@)\s*+"
             + _num("p1")
             + ")?"
-            r"|\b" + _TP + r"\s*#?\s*(?P<idx>\d{1,2})?"
-            r"(?P<more>(?:\s*(?:,|&|and|\+|/)?\s*(?:"
+            r"|\b" + _TP + r"\s*+#?\s*+(?P<idx>\d{1,2})?"
+            r"(?P<more>(?:\s*+(?:,|&|and|\+|/)?\s*+(?:"
             + _TP
-            + r")?\s*#?\s*\d{1,2}(?![\d.]))*)\s*"
+            + r")?\s*+#?\s*+\d{1,2}(?![\d.])){0,6}+)\s*+"
             + _HIT
-            + r"(?:\s*(?:at|@)\s*"
+            + r"(?:\s*+(?:at|@)\s*+"
             + _num("p2")
             + ")?"
             r"|\b"
             + _TP
-            + r"\s*[:@]?\s*"
+            + r"\s*+[:@]?\s*+"
             + _num("p3")
-            + r"\s*"
+            + r"\s*+"
             + _HIT
-            + r"|\b(?:hit|reached|touched|smashed)\s*(?:the\s*|our\s*)?(?:tp|target)\s*#?\s*"
+            + r"|\b(?:hit|reached|touched|smashed)\s*+(?:the\s*+|our\s*+)?(?:tp|target)\s*+#?\s*+"
             r"(?P<idx4>\d{1,2})(?![\d.])",
             _A,
         ),
@@ -263,28 +261,28 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "SL_HIT",
         re.compile(
-            r"\b" + _SL + r"\s*(?:was\s*|got\s*|has\s*been\s*|is\s*|just\s*)?"
-            r"(?:hit|taken|triggered|reached|touched)\b(?:\s*(?:at|@)\s*" + _num("p1") + ")?"
-            r"|\bstopped\s*out\b(?:\s*(?:at|@)\s*" + _num("p2") + ")?"
-            r"|\bhit\s*(?:the\s*|our\s*|my\s*)?(?:sl|stop\s*loss|stop)\b",
+            r"\b" + _SL + r"\s*+(?:was\s*+|got\s*+|has\s*+been\s*+|is\s*+|just\s*+)?"
+            r"(?:hit|taken|triggered|reached|touched)\b(?:\s*+(?:at|@)\s*+" + _num("p1") + ")?"
+            r"|\bstopped\s*+out\b(?:\s*+(?:at|@)\s*+" + _num("p2") + ")?"
+            r"|\bhit\s*+(?:the\s*+|our\s*+|my\s*+)?(?:sl|stop\s*+loss|stop)\b",
             _A,
         ),
     ),
     (
         "MOVE_TP",
         re.compile(
-            r"\b(?:move|moved|set|change|changed|adjust|update|updated|modify|extend|raise|lower)\s*"
-            r"(?:the\s*|your\s*)?" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*"
-            r"(?:to|at|@|=|:|is|->)?\s*(?:to\s*)?"
+            r"\b(?:move|moved|set|change|changed|adjust|update|updated|modify|extend|raise|lower)\s*+"
+            r"(?:the\s*+|your\s*+)?" + _TP + r"\s*+#?\s*+(?P<idx>\d{1,2}(?![\d.]))?\s*+"
+            r"(?:to|at|@|=|:|is|->)?\s*+(?:to\s*+)?"
             + _num("p1")
-            + r"|\bnew\s*"
+            + r"|\bnew\s*+"
             + _TP
-            + r"\s*#?\s*(?P<idx2>\d{1,2}(?![\d.]))?\s*(?:is|at|@|=|:|-|->)?\s*"
+            + r"\s*+#?\s*+(?P<idx2>\d{1,2}(?![\d.]))?\s*+(?:is|at|@|=|:|-|->)?\s*+"
             + _num("p2")
             + r"|\b"
             + _TP
-            + r"\s*#?\s*(?P<idx3>\d{1,2}(?![\d.]))?\s*"
-            r"(?:moved|changed|updated|adjusted|now)\s*(?:to|at|@|=|:|->)?\s*" + _num("p3"),
+            + r"\s*+#?\s*+(?P<idx3>\d{1,2}(?![\d.]))?\s*+"
+            r"(?:moved|changed|updated|adjusted|now)\s*+(?:to|at|@|=|:|->)?\s*+" + _num("p3"),
             _A,
         ),
     ),
@@ -292,17 +290,17 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "MOVE_SL",
         re.compile(
             r"\b(?:move|moved|moving|set|put|place|shift|adjust|trail|trailing|change|update|"
-            r"modify|raise|lower|tighten|bring)\s*(?:the\s*|your\s*|our\s*)?"
+            r"modify|raise|lower|tighten|bring)\s*+(?:the\s*+|your\s*+|our\s*+)?"
             + _SL
-            + r"\s*(?:to|at|@|=|:|now|->)?\s*(?:to\s*)?"
+            + r"\s*+(?:to|at|@|=|:|now|->)?\s*+(?:to\s*+)?"
             + _num("p1")
-            + r"|\bnew\s*"
+            + r"|\bnew\s*+"
             + _SL
-            + r"\s*(?:is|at|@|=|:|-|->)?\s*"
+            + r"\s*+(?:is|at|@|=|:|-|->)?\s*+"
             + _num("p2")
             + r"|\b"
             + _SL
-            + r"\s*(?:moved|changed|updated|adjusted|now|->|to)\s*(?:to|at|@|=|:)?\s*"
+            + r"\s*+(?:moved|changed|updated|adjusted|now|->|to)\s*+(?:to|at|@|=|:)?\s*+"
             + _num("p3"),
             _A,
         ),
@@ -311,28 +309,28 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "CLOSE_PARTIAL",
         re.compile(
             r"\b(?:close|closed|closing|take|took|taking|secure|secured|book|booked|cut|reduce|"
-            r"exit|lock|bank)\s*(?:the\s*|your\s*|some\s*|our\s*|a\s*)?"
-            r"(?P<frac>half|\d{1,3}(?:\.\d+)?\s*%|1\s*/\s*[234]|2\s*/\s*3|3\s*/\s*4|a\s*third|"
-            r"one\s*third|a\s*quarter|quarter|partials?(?:\s*(?:profits?|position))?|"
-            r"some\s*profits?|part|some|profits?|first\s*(?:entr(?:y|ies)|positions?|lots?|"
+            r"exit|lock|bank)\s*+(?:the\s*+|your\s*+|some\s*+|our\s*+|a\s*+)?"
+            r"(?P<frac>half|\d{1,3}(?:\.\d+)?\s*+%|1\s*+/\s*+[234]|2\s*+/\s*+3|3\s*+/\s*+4|a\s*+third|"
+            r"one\s*+third|a\s*+quarter|quarter|partials?(?:\s*+(?:profits?|position))?|"
+            r"some\s*+profits?|part|some|profits?|first\s*+(?:entr(?:y|ies)|positions?|lots?|"
             r"layers?|orders?|trades?))(?![\w])"
-            r"|\bpartial\s*(?:close|closing|profits?|tp|exit)\b"
-            r"(?:\s*(?:of\s*)?(?P<frac3>\d{1,3}(?:\.\d+)?\s*%))?"
-            r"|\b(?P<frac2>half)\s*(?:close|off|closed)\b",
+            r"|\bpartial\s*+(?:close|closing|profits?|tp|exit)\b"
+            r"(?:\s*+(?:of\s*+)?(?P<frac3>\d{1,3}(?:\.\d+)?\s*+%))?"
+            r"|\b(?P<frac2>half)\s*+(?:close|off|closed)\b",
             _A,
         ),
     ),
     (
         "CLOSE_ALL",
         re.compile(
-            r"(?:^|\n)\s*(?:close|exit|closed)(?![\w'])(?!\s*(?:to|above|below|under|over|at\s*\d|"
-            r"the\s*(?:day|week|candle)|candle|price|is|was|of|on|in\b))"
-            r"|\b(?:close|exit|closed|closing|exiting)\s*(?:it|them|this|that|all|everything|now|"
-            r"trade|trades|the\s*trades?|position|positions|the\s*positions?|at\s*market|manually|"
-            r"early|in\s*profit|in\s*loss|full|fully|remaining|rest|the\s*rest|100\s*%|asap|"
+            r"(?:^|\n)\s*+(?:close|exit|closed)(?![\w'])(?!\s*+(?:to|above|below|under|over|at\s*+\d|"
+            r"the\s*+(?:day|week|candle)|candle|price|is|was|of|on|in\b))"
+            r"|\b(?:close|exit|closed|closing|exiting)\s*+(?:it|them|this|that|all|everything|now|"
+            r"trade|trades|the\s*+trades?|position|positions|the\s*+positions?|at\s*+market|manually|"
+            r"early|in\s*+profit|in\s*+loss|full|fully|remaining|rest|the\s*+rest|100\s*+%|asap|"
             r"immediately|our|your|my)(?![\w])"
-            r"|\bget\s*out\b|\bexit\s*now\b|\b(?:we\s*are|we're|i'm|i\s*am|we\s*got)\s*out\b"
-            r"|\bclosed\s*(?:at|with|in|for\s*a|manually|early|the)\b",
+            r"|\bget\s*+out\b|\bexit\s*+now\b|\b(?:we\s*+are|we're|i'm|i\s*+am|we\s*+got)\s*+out\b"
+            r"|\bclosed\s*+(?:at|with|in|for\s*+a|manually|early|the)\b",
             _A,
         ),
     ),
@@ -340,17 +338,17 @@ MGMT_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "CANCEL",
         re.compile(
             r"\b(?:cancel|cancelled|canceled|cancelling|delete|deleted|remove|removed|void)\b"
-            r"|\b(?:signal|setup|trade|order|entry|limit)\s*(?:is\s*|was\s*|got\s*)?"
+            r"|\b(?:signal|setup|trade|order|entry|limit)\s*+(?:is\s*+|was\s*+|got\s*+)?"
             r"(?:invalid|invalidated)\b"
-            r"|\b(?:ignore|skip)\s*(?:this|that|the|previous|last)\s*(?:signal|trade|setup|one|order)\b"
-            r"|\bdo\s*n[o']?t\s*(?:enter|take\s*(?:this|the)\s*(?:trade|signal))\b",
+            r"|\b(?:ignore|skip)\s*+(?:this|that|the|previous|last)\s*+(?:signal|trade|setup|one|order)\b"
+            r"|\bdo\s*+n[o']?t\s*+(?:enter|take\s*+(?:this|the)\s*+(?:trade|signal))\b",
             _A,
         ),
     ),
 )
 # A full close that means every open signal, not only the latest ('close all trades').
 CLOSE_EVERYTHING_RE: Final = re.compile(
-    r"\b(?:all\s*(?:trades|positions|orders|signals|open\s*trades|open\s*positions)|everything)\b",
+    r"\b(?:all\s*+(?:trades|positions|orders|signals|open\s*+trades|open\s*+positions)|everything)\b",
     _A,
 )
 # A pattern only runs when the text holds one of its gate words (a set test, before any regex).
@@ -383,14 +381,16 @@ CLOSE_WORDS: Final = frozenset({"close", "exit", "closing"})
 
 # Upper-case BE on its own ('SL BE', 'BE now', 'BE ✓') is breakeven; lower-case 'be' is a verb.
 UPPER_BE_RE: Final = re.compile(
-    r"\bBE\b(?![\w'])(?!\s*(?i:careful|ready|patient|safe|aware|sure|prepared|there|back|the|a|"
+    r"\bBE\b(?![\w'])(?!\s*+(?i:careful|ready|patient|safe|aware|sure|prepared|there|back|the|a|"
     r"an|in|on|with|like)\b)",
     _A,
 )
 # A reply that is only levels ('SL 1.0830', 'TP2 1.0950') moves them on the replied-to signal.
-BARE_SL_RE: Final = re.compile(r"(?:^|\n)\s*(?:sl|s/l|stop\s*loss|stop)\s*[:=@-]?\s*" + _num(), _A)
+BARE_SL_RE: Final = re.compile(
+    r"(?:^|\n)\s*+(?:sl|s/l|stop\s*+loss|stop)\s*+[:=@-]?\s*+" + _num(), _A
+)
 BARE_TP_RE: Final = re.compile(
-    r"(?:^|\n)\s*" + _TP + r"\s*#?\s*(?P<idx>\d{1,2}(?![\d.]))?\s*[:=@-]?\s*" + _num(), _A
+    r"(?:^|\n)\s*+" + _TP + r"\s*+#?\s*+(?P<idx>\d{1,2}(?![\d.]))?\s*+[:=@-]?\s*+" + _num(), _A
 )
 
 # ---- commentary, recaps, conditional language ---------------------------------------------------
@@ -469,28 +469,27 @@ EXPIRY_WORDS: Final = frozenset(
     }
 )
 RECAP_RE: Final = re.compile(
-    r"\b(?:yesterday|last\s*(?:week|month|night|trade)|this\s*week|weekly|monthly|results?|"
+    r"\b(?:yesterday|last\s*+(?:week|month|night|trade)|this\s*+week|weekly|monthly|results?|"
     r"recap|summary|report|stats|statistics|performance|total|bought|sold|congrat\w*|"
-    r"well\s*done|review)\b",
+    r"well\s*+done|review)\b",
     _A,
 )
 # ---- expiry -------------------------------------------------------------------------------------
 EXPIRY_ABS_RE: Final = re.compile(
-    r"\b(?:(?:valid|good|open|active|pending)\s*)?(?:until|till|til|up\s*to|before|expires?\s*(?:at)?|"
-    r"expiry\s*(?:at)?|expiration\s*(?:at)?|exp\s*(?:at)?)\s*[:]?\s*(?:today\s*)?(?:at\s*)?"
-    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s*(?P<ampm>am|pm)|(?=\s*(?:utc|gmt|z)\b))(?:\s*(?P<ampm2>am|pm))?"
-    r"\s*(?P<tz>utc|gmt|z\b)?(?:\s*(?P<sign>[+-])\s*(?P<off>\d{1,2}))?",
+    r"\b(?:(?:valid|good|open|active|pending)\s*+)?(?:until|till|til|up\s*+to|before|expires?\s*+(?:at)?|"
+    r"expiry\s*+(?:at)?|expiration\s*+(?:at)?|exp\s*+(?:at)?)\s*+[:]?\s*+(?:today\s*+)?(?:at\s*+)?"
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s*+(?P<ampm>am|pm)|(?=\s*+(?:utc|gmt|z)\b))(?:\s*+(?P<ampm2>am|pm))?"
+    r"\s*+(?P<tz>utc|gmt|z\b)?(?:\s*+(?P<sign>[+-])\s*+(?P<off>\d{1,2}))?",
     _A,
 )
 EXPIRY_REL_RE: Final = re.compile(
-    r"\b(?:valid|good|active|expires?|expiry|expiration|exp|cancel(?:led)?\s*(?:if\s*not\s*"
-    r"(?:filled|triggered|activated|hit)\s*)?|pending)\s*(?:in|for|after|within|:)?\s*(?:the\s*next\s*)?"
-    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b",
+    r"\b(?:valid|good|active|expires?|expiry|expiration|exp|cancel(?:led)?\s*+(?:if\s*+not\s*+"
+    r"(?:filled|triggered|activated|hit)\s*+)?|pending)\s*+(?:in|for|after|within|:)?\s*+(?:the\s*+next\s*+)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s*+(?P<unit>h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b",
     _A,
 )
 EXPIRY_EOD_RE: Final = re.compile(
-    r"\b(?:(?:valid|good)\s*(?:for\s*|until\s*|till\s*)?today|until\s*(?:the\s*)?end\s*of\s*"
-    r"(?:the\s*)?day|eod|today\s*only|intraday\s*only)\b",
+    r"\b(?:(?:valid|good)\s*+(?:for\s*+|until\s*+|till\s*+)?today|until\s*+(?:the\s*+)?end\s*+of\s*+"
+    r"(?:the\s*+)?day|eod|today\s*+only|intraday\s*+only)\b",
     _A,
 )
-GTC_RE: Final = re.compile(r"\bgtc\b|\bgood\s*(?:till|til|until)\s*cancel(?:led|ed)?\b", _A)

@@ -9,8 +9,8 @@ plain ASCII-ish text in which:
 - thousands separators are gone ('64,200' -> '64200') and a decimal comma is a point
   ('1,0850' -> '1.0850').
 
-Line breaks are kept: the grammar uses them (bare numbers on following lines); runs of spaces are
-not collapsed (nothing downstream depends on them). The case is kept too (two-letter symbol aliases and 'BE' only count in upper case).
+Line breaks are kept (one per line break run); runs of other whitespace become one space. The case
+is kept too (two-letter symbol aliases and 'BE' only count in upper case).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ _ASCII_TABLE = bytes(
 ) + bytes(range(128, 256))
 
 # '64,200' / '39,250.50' -> no separator; never inside lists like '150,155,160'.
+_SPACES = re.compile(r"\s{2,}")
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?=\.\d|[^\d,]|,\s|$)", re.ASCII)
 # '1,0850' (one leading digit, four or five decimals) -> '1.0850'.
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d),(\d{4,5})(?![\d,])", re.ASCII)
@@ -84,7 +85,11 @@ def normalise(text: str) -> str:
     if "," in out:
         out = _THOUSANDS.sub(r"\1\2", out)
         out = _DECIMAL_COMMA.sub(r"\1.\2", out)
-    return out.strip()
+    # One space between words, one line break between lines: the patterns never see a run of
+    # whitespace (their adjacent `\s*` would backtrack over long runs).
+    if "\n" in out:
+        out = "\n".join(line.strip() for line in out.split("\n") if line and not line.isspace())
+    return _SPACES.sub(" ", out).strip()
 
 
 # What the token scanner needs from the text: one spelling for dashes, slashes and keycap digits,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from hive.cli import contracts, ingest, market, parser
+from hive.cli import bots, contracts, ingest, market, parser
 
 app = typer.Typer(
     name="hive",
@@ -22,6 +22,8 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(market.feed_app, name="feed")
 app.add_typer(market.regimes_app, name="regimes")
 app.add_typer(parser.app, name="parser")
+app.add_typer(bots.bots_app, name="bots")
+app.add_typer(bots.cards_app, name="cards")
 
 try:  # the infra group is optional in images that run one service only
     from hive.cli import infra

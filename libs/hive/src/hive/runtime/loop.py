@@ -31,7 +31,7 @@ from hive.runtime.records import (
     RejectRecord,
     TransientError,
 )
-from hive.runtime.replay import restore_handler_state
+from hive.runtime.replay import Ends, load_tables, restore_handler_state
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ class ServiceLoop:
         metrics: ServiceMetrics | None = None,
         heartbeat: HeartbeatFactory | None = None,
         restore_state: bool = False,
+        after_restore: Callable[[], None] | None = None,
+        tables: Sequence[str] = (),
         consumer_overrides: dict[str, Any] | None = None,
         producer_overrides: dict[str, Any] | None = None,
     ) -> None:
@@ -78,6 +80,11 @@ class ServiceLoop:
         self.metrics = metrics or ServiceMetrics(settings.service_name)
         self._heartbeat = heartbeat
         self._restore_state = restore_state
+        self._after_restore = after_restore
+        # Table topics (compacted state: the bot registry, breakers) are loaded whole before
+        # any event is handled, so no signal is judged against an empty registry.
+        self._tables = [t for t in tables if t in self.inputs]
+        self._table_ends: Ends = {}
         self._stop = threading.Event()
         self._assigned = False
         self._last_beat = 0.0
@@ -167,15 +174,21 @@ class ServiceLoop:
         )
         if self.settings.exactly_once:
             self.producer.init_transactions(30)
+        if self._tables:
+            self._table_ends = load_tables(
+                self.settings.kafka_bootstrap, self._tables, self.codecs, self.handler
+            )
         if self._restore_state:
             # Stateful handlers: rebuild what they knew at the last commit, then go live.
             restore_handler_state(
                 self.settings.kafka_bootstrap,
                 self.settings.consumer_group,
-                self.inputs,
+                [t for t in self.inputs if t not in self._tables],
                 self.codecs,
                 self.handler,
             )
+        if self._after_restore is not None:
+            self._after_restore()  # e.g. re-read what the replay must not have changed
         self.consumer.subscribe(self.inputs, on_assign=self._on_assign)
         try:
             while not self._stop.is_set():
@@ -190,7 +203,18 @@ class ServiceLoop:
         finally:
             self._close()
 
-    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._table_ends:
+            # Table partitions continue after what was loaded at start-up, not from older
+            # committed offsets: re-reading older records would roll the state back meanwhile.
+            committed = {
+                (p.topic, p.partition): p.offset for p in consumer.committed(partitions, 30)
+            }
+            for p in partitions:
+                end = self._table_ends.get((p.topic, p.partition))
+                if end is not None and committed.get((p.topic, p.partition), -1) < end:
+                    p.offset = end
+            consumer.assign(partitions)
         self._assigned = True
         log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
 
@@ -251,7 +275,10 @@ class ServiceLoop:
         per_topic = self.metrics.for_topic(topic)
         per_topic.consumed.inc()
         try:
-            value = self.codecs.codec(topic).decode(msg.value())
+            raw = msg.value()
+            # A tombstone (null value) deletes a key of a compacted topic: handlers see {}.
+            tombstone = raw is None and self._compacted(topic)
+            value = {} if tombstone else self.codecs.codec(topic).decode(raw)
             record = InboundRecord(
                 topic=topic,
                 partition=int(msg.partition() or 0),
@@ -259,6 +286,7 @@ class ServiceLoop:
                 key=_text(msg.key()),
                 value=value,
                 headers=_header_map(msg.headers()),
+                tombstone=tombstone,
             )
             outputs = self._call_handler(record)
             encoded = [self._encode(o) for o in outputs]
@@ -275,6 +303,10 @@ class ServiceLoop:
             encoded = [self._dead_letter(msg, "handler_error", f"{type(exc).__name__}: {exc}")]
         per_topic.handle_seconds.observe(time.perf_counter() - started)
         return encoded
+
+    def _compacted(self, topic: str) -> bool:
+        spec = self.codecs.spec(topic)
+        return spec is not None and spec.cleanup_policy == "compact"
 
     def _call_handler(self, record: InboundRecord) -> list[OutboundRecord]:
         s = self.settings

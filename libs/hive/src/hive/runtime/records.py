@@ -15,6 +15,7 @@ class InboundRecord:
     key: str | None
     value: dict[str, Any]
     headers: Mapping[str, bytes] = field(default_factory=dict)
+    tombstone: bool = False  # a null value on a compacted topic: `key` was deleted
 
 
 @dataclass(frozen=True)

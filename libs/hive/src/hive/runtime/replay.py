@@ -94,11 +94,17 @@ def read_until(
                 offset = int(m.offset() or 0)
                 if m.error() is not None or offset >= remaining.get(key, -1):
                     continue
+                spec = codecs.spec(key[0])
+                tombstone = (
+                    m.value() is None and spec is not None and spec.cleanup_policy == "compact"
+                )
                 try:
-                    value = codecs.codec(key[0]).decode(m.value())
+                    value = {} if tombstone else codecs.codec(key[0]).decode(m.value())
                 except SerdeError:
                     continue
-                on_record(InboundRecord(key[0], key[1], offset, _key(m.key()), value))
+                on_record(
+                    InboundRecord(key[0], key[1], offset, _key(m.key()), value, tombstone=tombstone)
+                )
                 count += 1
             # Positions, not offsets seen: transaction markers take offsets but are never seen.
             for tp in consumer.position([TopicPartition(t, p) for t, p in remaining]):
@@ -129,6 +135,22 @@ def restore_handler_state(
             list(handler(record))
     log.info("restored state from %d consumed record(s)", count)
     return count
+
+
+def load_tables(
+    bootstrap: str, tables: Sequence[str], codecs: CodecRegistry, handler: Handler
+) -> Ends:
+    """Apply every record of the table topics, in offset order, up to their current end;
+    returns those end offsets (where live consumption of the tables continues)."""
+    ends = end_offsets(bootstrap, tables)
+
+    def apply(record: InboundRecord) -> None:
+        with contextlib.suppress(Exception):  # a record the live loop dead-letters
+            list(handler(record))
+
+    count = read_until(bootstrap, ends, codecs, apply)
+    log.info("loaded %d record(s) of %s", count, ", ".join(tables))
+    return ends
 
 
 def _partitions(

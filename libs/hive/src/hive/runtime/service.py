@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
@@ -79,6 +79,8 @@ def build_loop(
     schema_overrides: Mapping[str, str] | None = None,
     heartbeats: bool = True,
     restore_state: bool = False,
+    after_restore: Callable[[], None] | None = None,
+    tables: Sequence[str] = (),
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
@@ -91,6 +93,8 @@ def build_loop(
         codecs,
         heartbeat=standard_heartbeat if heartbeats else None,
         restore_state=restore_state,
+        after_restore=after_restore,
+        tables=tables,
     )
 
 

@@ -1,0 +1,36 @@
+# The reason codes, with what each means: GET /v1/data/hive/risk/reason_codes gives the hub the
+# text to show next to a decision. Every code a rule can give is here (a test checks it).
+package hive.risk
+
+reason_codes := {
+	"input.invalid": "The risk gate's question is missing a field or has one of the wrong type; nothing is opened (input_errors names the field).",
+	"profile.unknown": "The bot's rule set names no profile in data.hive.profiles.",
+	"profile.invalid": "The bot's profile is malformed (profile_errors says how).",
+	"bot.paused": "The bot is paused: no new positions.",
+	"bot.locked": "The bot is locked until an admin unlocks it: no new positions.",
+	"breaker.safe_mode": "A breaker over the bot is open in safe mode: no new positions anywhere in its scope.",
+	"breaker.halted": "The bot is halted (kill switch or hard stop): no new positions.",
+	"breaker.shadow_mode": "Allowed, but the bot's breaker is open: the order is simulated only.",
+	"breaker.reduced_capacity": "Allowed at half size: the breaker of the bot's cell is open.",
+	"signal.stale": "The signal is too old for the market it refers to.",
+	"signal.implausible": "The signal's levels are far from the market price.",
+	"signal.wrong_side_stop": "The stop loss is on the wrong side of the entry.",
+	"signal.no_market_data": "There was no market data to check the signal against.",
+	"confidence.below_minimum": "The signal's confidence is below the minimum (the constitution's 0.40 or the profile's higher one).",
+	"constitution.no_stop_loss": "The signal has no stop loss, so its risk is undefined.",
+	"constitution.max_risk_per_position": "The order risks more than 5 % of equity.",
+	"constitution.daily_loss_reached": "Today's loss has reached 3 % of the day's starting balance.",
+	"constitution.daily_loss_headroom": "With this stop and every open stop hit, today's loss would exceed 3 % of the day's starting balance.",
+	"constitution.max_drawdown_reached": "Equity is 10 % or more below its peak: hard stop.",
+	"constitution.max_drawdown_headroom": "With this stop and every open stop hit, equity would fall more than 10 % below its peak.",
+	"profile.max_risk_per_trade": "The order risks more than the profile's cap per trade.",
+	"profile.daily_loss_reached": "Today's loss has reached the profile's daily limit.",
+	"profile.daily_loss_headroom": "With this stop and every open stop hit, today's loss would exceed the profile's daily limit.",
+	"profile.max_loss_reached": "Equity is at or below the profile's max-loss floor.",
+	"profile.max_loss_headroom": "With this stop and every open stop hit, equity would fall below the profile's max-loss floor.",
+	"allowlist.symbol": "The symbol is not on the bot's (or its profile's) list.",
+	"allowlist.strategy": "The strategy card is not on the bot's (or its profile's) list.",
+	"news.blackout": "High-impact news in a currency of the symbol is within the profile's blackout window (blackout_events names it).",
+	"news.calendar_invalid": "The news calendar cannot be read, and the profile needs it (calendar_errors says why).",
+	"weekend.no_new_positions": "Friday from 20:00 UTC or the weekend, and the profile does not hold positions over the weekend.",
+}

@@ -1,0 +1,61 @@
+"""Entry point: `python -m hive_risk_gate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.config import load_settings
+from hive.contracts import CodecRegistry, load_catalogue
+from hive.contracts.serde import make_registry_client
+from hive.runtime.records import InboundRecord
+from hive.runtime.replay import end_offsets, read_until
+from hive.runtime.service import run_service
+from hive_risk_gate.gate import RiskGate
+from hive_risk_gate.opa import OpaPolicy
+from hive_risk_gate.service import CHAIN_ID, INPUTS, OUTPUTS, TABLES, make_handler
+from hive_risk_gate.settings import RiskGateSettings
+
+
+def main() -> int:
+    settings = load_settings(RiskGateSettings)
+    try:
+        policy = OpaPolicy(settings.opa_url, timeout_s=settings.opa_timeout_s)
+    except ValueError as exc:
+        raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
+    gate = RiskGate(
+        policy,
+        card_dir=settings.risk_card_dir,
+        conflict_window_ms=settings.risk_conflict_window_ms,
+    )
+    chain = AuditChain(CHAIN_ID)
+
+    def resume_chain() -> None:
+        """The replayed commands advanced the chain in memory: continue after what is published."""
+        codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
+        last: list[dict[str, Any]] = []
+
+        def keep(rec: InboundRecord) -> None:
+            if rec.value.get("chain_id") == CHAIN_ID:
+                last[:] = [rec.value]
+
+        ends = end_offsets(settings.kafka_bootstrap, [AUDIT_TOPIC])
+        read_until(settings.kafka_bootstrap, ends, codecs, keep)
+        chain.resume_after(last[0] if last else None)
+
+    try:
+        return run_service(
+            settings,
+            INPUTS,
+            OUTPUTS,
+            make_handler(gate, chain),
+            restore_state=True,
+            after_restore=resume_chain,
+            tables=TABLES,
+        )
+    finally:
+        policy.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""The policy decision point: the real OPA server, asked through opa-python-client.
+
+Any failure to get an answer (server down, timeout, an error status, an answer without a
+decision) raises PolicyUnavailableError; the decision logic turns that into a denial with the
+reason `policy.unavailable`. The gate fails closed: no answer, no order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from opa_client.opa import OpaClient
+
+PACKAGE = "hive.risk"
+RULE = "decision"
+
+
+class PolicyUnavailableError(RuntimeError):
+    """OPA did not give a decision."""
+
+
+class OpaPolicy:
+    """Callable: CONTRACT.md input -> CONTRACT.md output (policies/CONTRACT.md)."""
+
+    def __init__(self, url: str, timeout_s: float = 0.5, retries: int = 0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"OPA URL must look like http://host:port, got {url!r}")
+        self._client = OpaClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 80),
+            ssl=parts.scheme == "https",
+            timeout=timeout_s,
+            retries=retries,
+        )
+
+    def __call__(self, policy_input: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = self._client.query_rule(policy_input, PACKAGE, RULE)
+        except (requests.RequestException, ValueError) as exc:
+            raise PolicyUnavailableError(f"OPA query failed: {exc}") from exc
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, dict) or not isinstance(result.get("allow"), bool):
+            # An undefined decision means the policies are not loaded: never read it as "allow".
+            raise PolicyUnavailableError(f"OPA returned no decision: {answer!r}"[:300])
+        return result
+
+    def close(self) -> None:
+        self._client.close_connection()

@@ -1,0 +1,106 @@
+"""risk-gate: scored signals -> orders.decisions (every one, with reasons) + orders.intents.
+
+State comes from the other inputs: the bot registry, breaker states, account snapshots,
+model releases, closed trades (for the cards), and SWAP_CARD commands, which are audited on
+the gate's own chain of audit.events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.records import Handler
+from hive_risk_gate.bots import BotConfigError
+from hive_risk_gate.cards.book import CardSwapError
+from hive_risk_gate.gate import RiskGate
+from hive_risk_gate.signals import SignalInputError
+
+SCORED = "signals.scored.v1"
+BOTS = "registry.bots.v1"
+BREAKERS = "control.breakers.v1"
+COMMANDS = "control.commands.v1"
+MODELS = "learner.models.v1"
+SNAPSHOTS = "accounts.snapshots.v1"
+TRADES = "trades.closed.v1"
+DECISIONS = "orders.decisions.v1"
+INTENTS = "orders.intents.v1"
+INPUTS = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS, SCORED]
+OUTPUTS = [DECISIONS, INTENTS, AUDIT_TOPIC]
+# Compacted state loaded whole before the first signal is judged.
+TABLES = [BOTS, BREAKERS, MODELS]
+CHAIN_ID = "risk-gate"
+
+
+def make_handler(gate: RiskGate, chain: AuditChain) -> Handler:
+    def audit(event: Mapping[str, Any], action: str, details: dict[str, Any]) -> OutboundRecord:
+        record = chain.append(
+            ts_event=int(event["ts_event"]),
+            actor=str(event.get("actor") or "unknown"),
+            role=str(event.get("role") or "UNKNOWN"),
+            action=action,
+            scope_level=str(event.get("scope_level") or "GLOBAL"),
+            scope_id=str(event.get("scope_id") or "global"),
+            details=details,
+            cause_event_id=str(event.get("event_id")),
+        )
+        return OutboundRecord(AUDIT_TOPIC, record, key=CHAIN_ID)
+
+    def on_signal(rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            decisions = gate.on_signal(rec.value)
+        except SignalInputError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+        out = []
+        for d in decisions:
+            out.append(OutboundRecord(DECISIONS, d.decision, key=d.decision["bot_id"]))
+            if d.intent is not None:
+                out.append(OutboundRecord(INTENTS, d.intent, key=d.intent["bot_id"]))
+        return out
+
+    def on_bot(rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            gate.on_bot(None if rec.tombstone else rec.value, rec.key)
+        except BotConfigError as exc:
+            raise RejectRecord("invalid_bot", "; ".join(exc.problems)) from exc
+        return []
+
+    def on_command(rec: InboundRecord) -> list[OutboundRecord]:
+        cmd = rec.value
+        try:
+            swaps = gate.on_command(cmd)
+        except CardSwapError as exc:
+            # A refused command is a decision too: it is audited with its reason.
+            return [
+                audit(cmd, "CARD_SWAP_REFUSED", {"reason": str(exc), **cmd.get("parameters", {})})
+            ]
+        return [
+            audit({**cmd, "scope_level": "BOT", "scope_id": s["bot_id"]}, "CARD_SWAPPED", s)
+            for s in swaps
+        ]
+
+    def state(
+        apply: Callable[[Mapping[str, Any]], object],
+    ) -> Callable[[InboundRecord], list[OutboundRecord]]:
+        def handle(rec: InboundRecord) -> list[OutboundRecord]:
+            apply(rec.value)
+            return []
+
+        return handle
+
+    routes: dict[str, Callable[[InboundRecord], list[OutboundRecord]]] = {
+        SCORED: on_signal,
+        BOTS: on_bot,
+        COMMANDS: on_command,
+        BREAKERS: state(gate.on_breaker),
+        MODELS: state(gate.on_model),
+        SNAPSHOTS: state(gate.on_snapshot),
+        TRADES: state(gate.on_trade),
+    }
+
+    def handle(rec: InboundRecord) -> list[OutboundRecord]:
+        return routes[rec.topic](rec)
+
+    return handle

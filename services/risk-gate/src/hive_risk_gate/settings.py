@@ -1,0 +1,19 @@
+"""risk-gate settings from the environment (prefix HIVE_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from hive.config import ServiceSettings
+
+
+class RiskGateSettings(ServiceSettings):
+    service_name: str = "risk-gate"
+    opa_url: str = Field("http://127.0.0.1:18181", min_length=1)
+    # Per query; a slower answer counts as no answer, and no answer is a denial.
+    opa_timeout_s: float = Field(0.5, gt=0, le=10)
+    # Extra strategy-card plugins (modules exposing CARD_NAME); the built-in cards always load.
+    risk_card_dir: Path | None = None
+    risk_conflict_window_ms: int = Field(900_000, ge=0)
