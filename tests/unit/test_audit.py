@@ -1,4 +1,6 @@
+import itertools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,9 +28,9 @@ def _chain(n: int = 5) -> list[dict]:
 def test_chain_links_and_matches_the_schema_example():
     events = _chain()
     assert events[0]["prev_hash"] == GENESIS and events[0]["event_id"] == "risk-gate:0"
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert verify(events) == []
-    example = json.loads(open("schemas/examples/audit_events.json").read())
+    example = json.loads(Path("schemas/examples/audit_events.json").read_text())
     assert event_hash(example) == example["hash"]
 
 
@@ -36,7 +38,8 @@ def test_edit_delete_reorder_are_each_caught_where_they_happen():
     events = _chain()
     edited = [dict(e) for e in events]
     edited[2]["details"] = edited[2]["details"].replace("follow", "yolo")
-    assert [(p.position, "edited" in p.problem) for p in verify(edited)][0] == (2, True)
+    first = verify(edited)[0]
+    assert (first.position, "edited" in first.problem) == (2, True)
     deleted = events[:2] + events[3:]
     assert verify(deleted)[0].position == 2
     reordered = [events[0], events[2], events[1], *events[3:]]

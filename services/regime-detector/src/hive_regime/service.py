@@ -40,7 +40,8 @@ class Scorer:
         return self._release()
 
     def _release(self) -> list[OutboundRecord]:
-        ready, still = [], []
+        ready: list[dict[str, Any]] = []
+        still: list[dict[str, Any]] = []
         for e in self.waiting:
             overdue = (
                 self.latest_bar_ms is not None

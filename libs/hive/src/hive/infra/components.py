@@ -587,6 +587,8 @@ class Opa(Component):
             "info",
             # No update checks: the only network this machine has is the package registries.
             "--skip-version-check",
+            # The calendar and profiles are read on every decision: ~5x faster reads.
+            "--optimize-store-for-read-speed",
             # Edits to policies/ are picked up without a restart.
             "--watch",
             str(self.s.policies),
