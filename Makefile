@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 UV_VERSION ?= 0.13.8
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the one `make` installs from PyPI into this Python (run as a module).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HIVE := $(UV) run --frozen hive
 PYTEST := $(UV) run --frozen pytest
 TYPED := libs/hive/src $(wildcard services/*/src)
@@ -21,7 +22,8 @@ setup: .venv/.synced ## Install everything (system packages, Python env, servers
 	@$(HIVE) infra install
 
 .venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)" \
+		|| $(PYTHON) -m pip install --quiet --user --break-system-packages "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --all-packages
 	@touch $@
 
