@@ -31,7 +31,7 @@ def main() -> int:
     chain = AuditChain(CHAIN_ID)
 
     def resume_chain() -> None:
-        """The replayed commands advanced the chain in memory: continue after what is published."""
+        """Replayed commands advanced the chain in memory: continue after what is published."""
         codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
         last: list[dict[str, Any]] = []
 
@@ -49,7 +49,6 @@ def main() -> int:
             INPUTS,
             OUTPUTS,
             make_handler(gate, chain),
-            restore_state=True,
             after_restore=resume_chain,
             tables=TABLES,
         )

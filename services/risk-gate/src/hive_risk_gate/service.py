@@ -29,8 +29,12 @@ DECISIONS = "orders.decisions.v1"
 INTENTS = "orders.intents.v1"
 INPUTS = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS, SCORED]
 OUTPUTS = [DECISIONS, INTENTS, AUDIT_TOPIC]
-# Compacted state loaded whole before the first signal is judged.
-TABLES = [BOTS, BREAKERS, MODELS]
+# State loaded whole before the first signal is judged: the registry, breakers and models
+# (compacted), the latest account snapshots, the closed trades the cards learn from, and the
+# commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
+# not replayed: the only state they leave is the conflict window (15 min), and replaying
+# weeks of signals would mean weeks of OPA calls at every start.
+TABLES = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS]
 CHAIN_ID = "risk-gate"
 
 
