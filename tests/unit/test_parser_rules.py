@@ -266,21 +266,20 @@ def test_edit_into_a_cancellation_cancels_its_own_signal(parser):
     assert upd["event_id"] == "fx:5:r1:u0"
 
 
-def test_remember_signal_restores_linking_after_a_restart():
-    before = SignalParser()
-    published = before.parse(raw(1, "GBPJPY BUY 193.50 SL 193.00 TP 194.20")).signals
-    published += before.parse(raw(2, "EURJPY SELL 167.20 SL 167.80 TP 166.40", minute=2)).signals
-    closed = before.parse(raw(3, "close EURJPY", minute=4)).updates
-
+def test_replaying_the_consumed_messages_restores_linking_after_a_restart():
+    """The service restarts by replaying the raw messages it had consumed (outputs discarded)."""
+    consumed = [
+        raw(1, "GBPJPY BUY 193.50 SL 193.00 TP 194.20"),
+        raw(2, "EURJPY SELL 167.20 SL 167.80 TP 166.40", minute=2),
+        raw(3, "close EURJPY", minute=4),
+    ]
     fresh = SignalParser()
     assert reason(fresh.parse(raw(4, "Move SL to 193.80", reply_to_message_id="1"))) == (
         "unlinked_update"
     )
     restarted = SignalParser()
-    for rec in published:
-        restarted.remember_signal(rec)
-    for rec in closed:
-        restarted.remember_update(rec)
+    for message in consumed:
+        restarted.parse(message)
     reply = restarted.parse(raw(4, "Move SL to 193.80", reply_to_message_id="1", minute=6))
     assert [(u["action"], u["target_signal_id"], u["price"]) for u in reply.updates] == [
         ("MOVE_SL", "fx:1:0", 193.80)
@@ -290,19 +289,17 @@ def test_remember_signal_restores_linking_after_a_restart():
     assert [u["target_signal_id"] for u in latest.updates] == ["fx:1:0"]
 
 
-def test_remember_update_makes_a_redelivered_update_identical():
-    parser = SignalParser()
-    parser.parse(raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880"))
+def test_a_redelivered_update_is_identical_on_the_same_parser_and_after_a_restart():
+    signal = raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880")
     close = raw(2, "close all", minute=3)
+    parser = SignalParser()
+    parser.parse(signal)
     first = parser.parse(close)
-    assert parser.parse(close) == first  # redelivery on the same parser
+    assert parser.parse(close) == first  # redelivery on the same parser: no unlinked_update
     restarted = SignalParser()
-    restarted.remember_signal(
-        parser.parse(raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880")).signals[0]
-    )
-    for rec in first.updates:
-        restarted.remember_update(rec)
-    assert restarted.parse(close) == first  # redelivery after a restart: same records, no DLQ
+    for message in (signal, close):  # the restart replays what was consumed
+        restarted.parse(message)
+    assert restarted.parse(close) == first  # then the redelivered copy: same records, no DLQ
 
 
 def test_implausible_update_prices_are_rejected(parser):
@@ -345,30 +342,6 @@ def test_a_bug_becomes_an_internal_error_rejection(parser, monkeypatch):
     result = parser.parse(raw(1, "EURUSD BUY 1.0850"))
     assert reason(result) == "internal_error"
     assert "kaputt" in result.rejection.detail
-
-
-def test_remember_accepts_records_read_back_from_avro():
-    """Records decoded by fastavro carry datetimes for timestamp-millis fields."""
-
-    def as_read_back(rec: dict) -> dict:
-        out = dict(rec)
-        for name in ("ts_event", "ts_init", "timestamp"):
-            if isinstance(out.get(name), int):
-                out[name] = dt.datetime.fromtimestamp(out[name] / 1000, tz=dt.UTC)
-        return out
-
-    parser = SignalParser()
-    signal = parser.parse(raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880")).signals[0]
-    close = raw(2, "close all", minute=3)
-    first = parser.parse(close)
-    restarted = SignalParser()
-    restarted.remember_signal(as_read_back(signal))
-    for rec in first.updates:
-        restarted.remember_update(as_read_back(rec))
-    assert restarted.parse(close) == first
-    edit = raw(1, "EURUSD BUY 1.0850 SL 1.0820 TP 1.0880 ✅ TP hit", revision=1, edited_at=T0 + MIN)
-    result = restarted.parse(edit)
-    assert [u["action"] for u in result.updates] == ["TP_HIT"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ State per source, bounded (oldest forgotten first):
 - the updates already produced per message revision, so a redelivered message gives the same
   updates again instead of failing to link (at-least-once input, idempotent output).
 
-All of it can be rebuilt from the published records (`remember_signal`, `remember_update`).
+All of it is a function of the raw messages parsed, in order: the service rebuilds it after a
+restart by replaying the messages it had consumed (hive.runtime.replay).
 """
 
 from __future__ import annotations
@@ -123,28 +124,6 @@ class LinkBook:
         if len(self._by_message) > self.max_messages:
             self._trim()
 
-    def restore_signal(self, rec: Mapping[str, Any]) -> None:
-        """Remember one published signal (restart): merged into what its message already has."""
-        ref = self._ref(rec)
-        prev = self._signals.get(ref.signal_id)
-        if prev is not None:
-            if prev.revision > ref.revision:
-                return
-            ref.seq, ref.open = prev.seq, prev.open
-        else:
-            self._seq += 1
-            ref.seq = self._seq
-        self._signals[ref.signal_id] = ref
-        if ref.open:
-            self._open.setdefault(ref.source, {})[ref.signal_id] = ref
-        key = (ref.source, ref.message_id)
-        ids = self._by_message.setdefault(key, [])
-        self._texts[key] = str(rec.get("raw_text", ""))
-        if ref.signal_id not in ids:
-            ids.append(ref.signal_id)
-            ids.sort(key=lambda s: self._signals[s].signal_index if s in self._signals else 0)
-        self._trim()
-
     def _ref(self, rec: Mapping[str, Any]) -> SignalRef:
         tps = tuple(float(v) for v in rec.get("take_profits") or ())
         entry = rec.get("entry")
@@ -258,26 +237,6 @@ class LinkBook:
         updates: list[dict[str, Any]],
     ) -> None:
         self._memo[(source, message_id, revision)] = (text, signals, updates)
-        if len(self._memo) > self.max_memo:
-            del self._memo[next(iter(self._memo))]
-
-    def memo_add(self, update: Mapping[str, Any]) -> None:
-        """Add one published update to the memo of its message revision (restart)."""
-        key = (str(update["source"]), str(update["message_id"]), int(update.get("revision", 0)))
-        text = str(update.get("raw_text", ""))
-        hit = self._memo.get(key)
-        signals: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        if hit is not None and hit[0] == text:
-            signals, items = hit[1], hit[2]
-        index = int(update.get("update_index", 0))
-        items = [u for u in items if int(u.get("update_index", 0)) != index]
-        record = dict(update)
-        for name in ("ts_event", "ts_init"):  # read back from Avro these are datetimes
-            record[name] = to_millis(record.get(name))
-        items.append(record)
-        items.sort(key=lambda u: int(u.get("update_index", 0)))
-        self._memo[key] = (text, signals, items)
         if len(self._memo) > self.max_memo:
             del self._memo[next(iter(self._memo))]
 

@@ -7,8 +7,8 @@
     result.rejection # Rejection(reason, detail) when the message gives neither
 
 Pure Python, no I/O, no wall clock: the same messages in the same order give the same records.
-The only state is what links updates to signals (see linking.py); a service restores it after a
-restart with `remember_signal` / `remember_update` from the records it published.
+The only state is what links updates to signals (see linking.py); the service restores it after a
+restart by replaying the raw messages it had consumed.
 """
 
 from __future__ import annotations
@@ -137,16 +137,6 @@ class SignalParser:
             return self._parse(raw)
         except Exception as exc:  # a bug must not stop the service: the record goes to the DLQ
             return _reject("internal_error", f"{type(exc).__name__}: {exc}")
-
-    def remember_signal(self, parsed: Mapping[str, Any]) -> None:
-        """Restore linking state from a published ParsedSignal record (e.g. after a restart)."""
-        self.book.restore_signal(parsed)
-
-    def remember_update(self, update: Mapping[str, Any]) -> None:
-        """Restore linking state from a published SignalUpdate record (closes, reply chains)."""
-        source = str(update["source"])
-        self.book.apply_updates(source, str(update["message_id"]), [update])
-        self.book.memo_add(update)
 
     # ---- dispatch ---------------------------------------------------------------------------------
     def _parse(self, raw: Mapping[str, Any]) -> ParseResult:

@@ -60,13 +60,6 @@ class Catalogue:
             known = ", ".join(sorted(self.topics))
             raise KeyError(f"topic {name!r} is not in the catalogue (known: {known})") from None
 
-    def by_prefix(self, base: str) -> TopicSpec:
-        """Look a topic up without its version suffix, e.g. 'signals.raw' -> signals.raw.v1."""
-        matches = [t for n, t in self.topics.items() if n.rsplit(".v", 1)[0] == base]
-        if len(matches) != 1:
-            raise KeyError(f"no single catalogue topic for {base!r}")
-        return matches[0]
-
     def released_versions(self, topic: str) -> list[Path]:
         """Released value-schema versions of a topic, oldest first."""
         folder = self.root / "released" / topic

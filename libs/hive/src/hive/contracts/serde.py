@@ -153,6 +153,11 @@ class CodecRegistry:
             return None
         return self._catalogue.topics[topic]
 
+    def is_compacted(self, topic: str) -> bool:
+        """A null value on a compacted topic is a tombstone (the key was deleted), not bad input."""
+        spec = self.spec(topic)
+        return spec is not None and spec.cleanup_policy == "compact"
+
     def codec(self, topic: str) -> AvroCodec:
         codec = self._codecs.get(topic)
         if codec is None:

@@ -30,6 +30,7 @@ from hive.runtime.records import (
     OutboundRecord,
     RejectRecord,
     TransientError,
+    key_text,
 )
 from hive.runtime.replay import Ends, load_tables, restore_handler_state
 
@@ -277,13 +278,13 @@ class ServiceLoop:
         try:
             raw = msg.value()
             # A tombstone (null value) deletes a key of a compacted topic: handlers see {}.
-            tombstone = raw is None and self._compacted(topic)
+            tombstone = raw is None and self.codecs.is_compacted(topic)
             value = {} if tombstone else self.codecs.codec(topic).decode(raw)
             record = InboundRecord(
                 topic=topic,
                 partition=int(msg.partition() or 0),
                 offset=int(msg.offset() or 0),
-                key=_text(msg.key()),
+                key=key_text(msg.key()),
                 value=value,
                 headers=_header_map(msg.headers()),
                 tombstone=tombstone,
@@ -303,10 +304,6 @@ class ServiceLoop:
             encoded = [self._dead_letter(msg, "handler_error", f"{type(exc).__name__}: {exc}")]
         per_topic.handle_seconds.observe(time.perf_counter() - started)
         return encoded
-
-    def _compacted(self, topic: str) -> bool:
-        spec = self.codecs.spec(topic)
-        return spec is not None and spec.cleanup_policy == "compact"
 
     def _call_handler(self, record: InboundRecord) -> list[OutboundRecord]:
         s = self.settings
@@ -418,9 +415,3 @@ def _header_map(raw: object) -> dict[str, bytes]:
     items = raw.items() if isinstance(raw, dict) else (raw or [])
     assert isinstance(items, Iterable)
     return {str(k): v.encode() if isinstance(v, str) else (v or b"") for k, v in items}
-
-
-def _text(key: bytes | str | None) -> str | None:
-    if key is None:
-        return None
-    return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key

@@ -40,3 +40,10 @@ class TransientError(Exception):
 
 
 Handler = Callable[[InboundRecord], Iterable[OutboundRecord]]
+
+
+def key_text(key: bytes | str | None) -> str | None:
+    """Kafka keys are UTF-8 strings in the hive (schemas/README.md)."""
+    if key is None:
+        return None
+    return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from hive.contracts.serde import CodecRegistry, SerdeError
-from hive.runtime.records import Handler, InboundRecord
+from hive.runtime.records import Handler, InboundRecord, key_text
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +94,15 @@ def read_until(
                 offset = int(m.offset() or 0)
                 if m.error() is not None or offset >= remaining.get(key, -1):
                     continue
-                spec = codecs.spec(key[0])
-                tombstone = (
-                    m.value() is None and spec is not None and spec.cleanup_policy == "compact"
-                )
+                tombstone = m.value() is None and codecs.is_compacted(key[0])
                 try:
                     value = {} if tombstone else codecs.codec(key[0]).decode(m.value())
                 except SerdeError:
                     continue
                 on_record(
-                    InboundRecord(key[0], key[1], offset, _key(m.key()), value, tombstone=tombstone)
+                    InboundRecord(
+                        key[0], key[1], offset, key_text(m.key()), value, tombstone=tombstone
+                    )
                 )
                 count += 1
             # Positions, not offsets seen: transaction markers take offsets but are never seen.
@@ -163,9 +162,3 @@ def _partitions(
             raise RuntimeError(f"cannot read {topic}: {meta.error}")
         parts += [TopicPartition(topic, p) for p in sorted(meta.partitions)]
     return parts
-
-
-def _key(raw: bytes | str | None) -> str | None:
-    if raw is None:
-        return None
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
