@@ -81,7 +81,15 @@ def _skip_history(bootstrap: str, group: str) -> None:
 
 def _start(group: str, tmp_path: Path, **env: str) -> subprocess.Popen:
     log = (tmp_path / f"gate-{time.monotonic_ns()}.log").open("w")
-    full = {**os.environ, "HIVE_GROUP_ID": group, "HIVE_COMMIT_INTERVAL_MS": "200", **env}
+    # No governor runs in these tests: its watch is off here and tested with a governor in
+    # test_governor_service.py.
+    full = {
+        **os.environ,
+        "HIVE_GROUP_ID": group,
+        "HIVE_COMMIT_INTERVAL_MS": "200",
+        "HIVE_GOVERNOR_TIMEOUT_S": "0",
+        **env,
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "hive_risk_gate"], env=full, stdout=log, stderr=log
     )

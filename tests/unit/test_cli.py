@@ -109,3 +109,108 @@ def test_regimes_plot_offline_writes_a_png(tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "6225 bars" in result.output
+
+
+def _chain_file(tmp_path, edit=None):  # type: ignore[no-untyped-def]
+    import json
+
+    from hive.audit import AuditChain
+
+    chain = AuditChain("governor")
+    events = [
+        chain.append(
+            ts_event=1_000 + i,
+            actor="governor",
+            role="SYSTEM",
+            action="BREAKER_OPENED",
+            scope_level="BOT",
+            scope_id=f"bot-{i}",
+            details={"i": i},
+        )
+        for i in range(4)
+    ]
+    if edit is not None:
+        edit(events)
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    return path
+
+
+def test_audit_verify_passes_an_intact_chain(tmp_path):
+    result = runner.invoke(app, ["audit", "verify", "--from-file", str(_chain_file(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "chain governor: 4 event(s), OK" in result.output
+
+
+def test_audit_verify_names_an_edited_a_deleted_and_a_reordered_event(tmp_path):
+    def edited(events):  # type: ignore[no-untyped-def]
+        events[2]["details"] = '{"i":99}'
+
+    result = runner.invoke(
+        app, ["audit", "verify", "--from-file", str(_chain_file(tmp_path, edited))]
+    )
+    assert result.exit_code == 1
+    assert (
+        "BROKEN governor #2 (governor:2): hash does not match the content (edited)" in result.output
+    )
+
+    deleted = _chain_file(tmp_path, lambda events: events.pop(1))
+    result = runner.invoke(app, ["audit", "verify", "--from-file", str(deleted)])
+    assert result.exit_code == 1 and "governor #1 (governor:2)" in result.output
+
+    def swapped(events):  # type: ignore[no-untyped-def]
+        events[1], events[2] = events[2], events[1]
+
+    result = runner.invoke(
+        app, ["audit", "verify", "--from-file", str(_chain_file(tmp_path, swapped))]
+    )
+    assert result.exit_code == 1 and "deleted or reordered" in result.output
+
+
+def test_audit_verify_refuses_a_file_that_is_not_json_lines(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    result = runner.invoke(app, ["audit", "verify", "--from-file", str(bad)])
+    assert result.exit_code == 2 and "bad.jsonl:1: not JSON" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["control", "halt", "--actor", "a", "--reason", "r"],
+            "exactly one of --bot, --cell or --global",
+        ),
+        (
+            ["control", "halt", "--bot", "b", "--cell", "c", "--actor", "a", "--reason", "r"],
+            "exactly one",
+        ),
+        (
+            ["control", "halt", "--bot", "b", "--actor", "a", "--reason", " "],
+            "a reason is required",
+        ),
+        (
+            ["control", "unlock", "--bot", "b", "--actor", "a", "--reason", "r", "--role", "root"],
+            "one of viewer, operator, admin",
+        ),
+        (
+            [
+                "control",
+                "resume",
+                "--bot",
+                "b",
+                "--actor",
+                "a",
+                "--reason",
+                "r",
+                "--at",
+                "yesterday",
+            ],
+            "--at",
+        ),
+    ],
+)
+def test_control_commands_refuse_bad_arguments_before_publishing(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output

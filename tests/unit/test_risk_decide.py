@@ -417,6 +417,25 @@ def test_guards_hold_when_the_policy_forgets_the_breaker() -> None:
     assert shadow.intent["shadow"] is True
 
 
+def test_a_silent_governor_denies_every_new_position_before_the_policy_is_asked() -> None:
+    policy = FakePolicy()
+    result = decide(
+        SCORED,
+        make_bot(),
+        account=SNAPSHOT,
+        breaker_mode="NONE",
+        model=None,
+        cards=CardBook(CardLoader()),
+        policy=policy,
+        governor_alive=False,
+    )
+    check_records(result)
+    assert result.intent is None
+    assert result.reasons == ["guard.governor_silent"]
+    assert policy.calls == []
+    assert run(account=SNAPSHOT).allowed  # the same signal with the governor alive
+
+
 # ---- confidence, currencies, revisions, determinism ---------------------------------------------
 def test_a_released_model_gives_the_confidence() -> None:
     seen: list[dict[str, Any]] = []

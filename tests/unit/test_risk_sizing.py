@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hive.fx import APPROX_MARGIN, APPROX_UNITS_PER_USD, RateBook, quote_to_account
 from hive.instruments import load_instruments
-from hive_risk_gate.fx import APPROX_MARGIN, APPROX_UNITS_PER_USD, RateBook, quote_to_account
 from hive_risk_gate.sizing import (
     SizingConfig,
     SizingError,

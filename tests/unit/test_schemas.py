@@ -49,6 +49,7 @@ FLOW = [
     "orders.executions",
     "trades.closed",
     "accounts.snapshots",
+    "executor.state",
     "learner.models",
     "control.breakers",
     "control.commands",
@@ -386,7 +387,12 @@ def test_known_partitioning_choices() -> None:
     ):
         assert TOPICS[t]["key"] == "bot_id"
     compacted = sorted(t for t, e in TOPICS.items() if e["cleanup_policy"] == "compact")
-    assert compacted == ["control.breakers.v1", "learner.models.v1", "registry.bots.v1"]
+    assert compacted == [
+        "control.breakers.v1",
+        "executor.state.v1",
+        "learner.models.v1",
+        "registry.bots.v1",
+    ]
     assert TOPICS["audit.events.v1"]["partitions"] == 1
     assert TOPICS["control.commands.v1"]["partitions"] == 1
 

@@ -2,6 +2,7 @@
 the conflict vote, the OPA policies and the position size give a decision with reasons and,
 when approved, an order intent. Plain Python here; the Kafka service wires it up."""
 
+from hive.fx import RateBook
 from hive_risk_gate.account import AccountBook, AccountState, account_state
 from hive_risk_gate.bots import (
     Bot,
@@ -28,7 +29,6 @@ from hive_risk_gate.conflicts import ConflictResolver, ConflictVerdict, Vote
 from hive_risk_gate.constitution import Reason
 from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo
 from hive_risk_gate.decide import Decision, decide, decide_exit, decision_id_for, order_id_for
-from hive_risk_gate.fx import RateBook
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.policy_input import (
     OrderRisk,

@@ -8,6 +8,7 @@ from hive.audit import AUDIT_TOPIC, AuditChain
 from hive.config import load_settings
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
+from hive.liveness import GovernorWatch
 from hive.runtime.records import InboundRecord
 from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
@@ -48,7 +49,7 @@ def main() -> int:
             settings,
             INPUTS,
             OUTPUTS,
-            make_handler(gate, chain),
+            make_handler(gate, chain, GovernorWatch(int(settings.governor_timeout_s * 1000))),
             after_restore=resume_chain,
             tables=TABLES,
         )

@@ -70,6 +70,8 @@ class Reason:
     SIZING_NO_EQUITY: Final = "sizing.no_equity"
     ACCOUNT_CURRENCY_MISMATCH: Final = "account.currency_mismatch"
     GUARD_NO_NEW_POSITIONS: Final = "guard.breaker_no_new_positions"
+    # No governor heartbeat within the timeout: fail closed (DESIGN.md, liveness).
+    GOVERNOR_SILENT: Final = "guard.governor_silent"
     EXIT_ALWAYS_ALLOWED: Final = "exit.always_allowed"
 
     @staticmethod

@@ -183,6 +183,7 @@ def decide(
     rates: Mapping[str, float] | None = None,
     catalogue: InstrumentCatalogue | None = None,
     sizing: SizingConfig = DEFAULT_SIZING,
+    governor_alive: bool = True,
 ) -> Decision:
     """Decide on one scored signal for one bot that follows its source (see the module doc).
 
@@ -190,7 +191,8 @@ def decide(
     the first one (the bot's account size is then the equity). `breaker_mode`: the most severe
     mode over the bot. `model`: the released learner model, None before the first release.
     `conflicts`: the conflict window (None: no conflict vote). `rates`: known prices for
-    currency conversion (see `hive_risk_gate.fx`).
+    currency conversion (see `hive.fx`). `governor_alive`: False when the governor's heartbeat
+    is older than the timeout: every new position is denied (`guard.governor_silent`).
     Raises `SignalInputError` for a record that is not a readable scored signal, ValueError
     when the bot does not follow the signal's source.
     """
@@ -208,6 +210,8 @@ def decide(
     if conflicts is not None:
         conflicts.observe(Vote.of(sig))
     try:
+        if not governor_alive:
+            raise run.deny(Reason.GOVERNOR_SILENT)
         run.check_account()
         intent = run.card(cards)
         risk = run.size_inputs(intent, catalogue or load_instruments(), rates)

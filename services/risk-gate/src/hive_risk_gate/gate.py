@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive_risk_gate.account import AccountBook, AccountState
 from hive_risk_gate.bots import Bot, BotRegistry
@@ -21,7 +22,6 @@ from hive_risk_gate.cards.loader import CardLoader
 from hive_risk_gate.conflicts import DEFAULT_WINDOW_MS, ConflictResolver, Vote
 from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo
 from hive_risk_gate.decide import Decision, decide
-from hive_risk_gate.fx import RateBook
 from hive_risk_gate.policy_input import PolicyFn
 from hive_risk_gate.signals import ScoredSignal
 from hive_risk_gate.sizing import DEFAULT_SIZING, SizingConfig
@@ -33,7 +33,7 @@ class RiskGate:
     `use_signal_rates`: convert crosses with the latest market price of other symbols' scored
     signals (`RateBook`). Off by default: those prices depend on how partitions interleave, so
     a replay could size differently; off, crosses use the signal's own price or the fixed
-    approximation of `hive_risk_gate.fx` (deterministic).
+    approximation of `hive.fx` (deterministic).
     """
 
     def __init__(
@@ -54,6 +54,8 @@ class RiskGate:
         self.breakers = BreakerBook()
         self.models = ModelBook()
         self.model: ModelInfo | None = None  # set by the service when a release is loaded
+        # Set by the service from the governor's heartbeats (wall clock); False denies entries.
+        self.governor_alive = True
         self.conflicts = ConflictResolver(conflict_window_ms)
         self.rate_book = RateBook()
         self.use_signal_rates = use_signal_rates
@@ -163,6 +165,7 @@ class RiskGate:
                 rates=rates,
                 catalogue=self.catalogue,
                 sizing=self.sizing,
+                governor_alive=self.governor_alive,
             )
             for bot in self.registry.followers(sig.source)
         ]

@@ -7,10 +7,12 @@ the gate's own chain of audit.events.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
 from hive_risk_gate.bots import BotConfigError
@@ -25,9 +27,10 @@ COMMANDS = "control.commands.v1"
 MODELS = "learner.models.v1"
 SNAPSHOTS = "accounts.snapshots.v1"
 TRADES = "trades.closed.v1"
+HEARTBEATS = "hive.heartbeats.v1"
 DECISIONS = "orders.decisions.v1"
 INTENTS = "orders.intents.v1"
-INPUTS = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS, SCORED]
+INPUTS = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS, HEARTBEATS, SCORED]
 OUTPUTS = [DECISIONS, INTENTS, AUDIT_TOPIC]
 # State loaded whole before the first signal is judged: the registry, breakers and models
 # (compacted), the latest account snapshots, the closed trades the cards learn from, and the
@@ -38,7 +41,20 @@ TABLES = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS]
 CHAIN_ID = "risk-gate"
 
 
-def make_handler(gate: RiskGate, chain: AuditChain) -> Handler:
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def make_handler(
+    gate: RiskGate,
+    chain: AuditChain,
+    watch: GovernorWatch | None = None,
+    clock: Callable[[], int] = _wall_ms,
+) -> Handler:
+    """`watch`: the governor's heartbeats; while it is silent every new position is denied.
+    `clock`: the wall clock in ms (liveness is the one wall-clock input), for tests."""
+    governor = watch or GovernorWatch(timeout_ms=0)
+
     def audit(event: Mapping[str, Any], action: str, details: dict[str, Any]) -> OutboundRecord:
         record = chain.append(
             ts_event=int(event["ts_event"]),
@@ -53,6 +69,7 @@ def make_handler(gate: RiskGate, chain: AuditChain) -> Handler:
         return OutboundRecord(AUDIT_TOPIC, record, key=CHAIN_ID)
 
     def on_signal(rec: InboundRecord) -> list[OutboundRecord]:
+        gate.governor_alive = governor.alive(clock())
         try:
             decisions = gate.on_signal(rec.value)
         except SignalInputError as exc:
@@ -102,6 +119,7 @@ def make_handler(gate: RiskGate, chain: AuditChain) -> Handler:
         MODELS: state(gate.on_model),
         SNAPSHOTS: state(gate.on_snapshot),
         TRADES: state(gate.on_trade),
+        HEARTBEATS: state(governor.observe),
     }
 
     def handle(rec: InboundRecord) -> list[OutboundRecord]:

@@ -17,3 +17,6 @@ class RiskGateSettings(ServiceSettings):
     # Extra strategy-card plugins (modules exposing CARD_NAME); the built-in cards always load.
     risk_card_dir: Path | None = None
     risk_conflict_window_ms: int = Field(900_000, ge=0)
+    # No governor heartbeat for this long (wall clock): every new position is denied.
+    # 0 turns the watch off, only for running the gate without a governor (single-service tests).
+    governor_timeout_s: float = Field(15.0, ge=0, le=3600)

@@ -52,6 +52,10 @@ class _Encoded:
 
 
 HeartbeatFactory = Callable[["ServiceLoop"], OutboundRecord]
+# Called once per batch after its records are handled, before its offsets move: what it returns
+# is produced with the batch (in the same transaction with `exactly_once`). For state that is
+# cheaper to write once per batch than once per record (the executor's recovery store).
+BatchEnd = Callable[[], Iterable[OutboundRecord]]
 
 
 class ServiceLoop:
@@ -69,6 +73,7 @@ class ServiceLoop:
         restore_state: bool = False,
         after_restore: Callable[[], None] | None = None,
         tables: Sequence[str] = (),
+        batch_end: BatchEnd | None = None,
         consumer_overrides: dict[str, Any] | None = None,
         producer_overrides: dict[str, Any] | None = None,
     ) -> None:
@@ -82,6 +87,7 @@ class ServiceLoop:
         self._heartbeat = heartbeat
         self._restore_state = restore_state
         self._after_restore = after_restore
+        self._batch_end = batch_end
         # Table topics (compacted state: the bot registry, breakers) are loaded whole before
         # any event is handled, so no signal is judged against an empty registry.
         self._tables = [t for t in tables if t in self.inputs]
@@ -247,6 +253,9 @@ class ServiceLoop:
         for msg in good:
             for out in self._handle(msg):
                 self._produce(out)
+        if self._batch_end is not None:
+            for extra in self._batch_end():
+                self._produce(self._encode(extra))
         if eos:
             positions = self._positions(good)
             self.producer.send_offsets_to_transaction(

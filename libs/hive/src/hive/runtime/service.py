@@ -15,7 +15,7 @@ from hive.config import ServiceSettings
 from hive.contracts.catalogue import Catalogue, load_catalogue
 from hive.contracts.serde import CodecRegistry, make_registry_client
 from hive.logs import configure_logging
-from hive.runtime.loop import ServiceLoop
+from hive.runtime.loop import BatchEnd, ServiceLoop
 from hive.runtime.records import Handler, OutboundRecord
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ def build_loop(
     restore_state: bool = False,
     after_restore: Callable[[], None] | None = None,
     tables: Sequence[str] = (),
+    batch_end: BatchEnd | None = None,
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
@@ -95,6 +96,7 @@ def build_loop(
         restore_state=restore_state,
         after_restore=after_restore,
         tables=tables,
+        batch_end=batch_end,
     )
 
 

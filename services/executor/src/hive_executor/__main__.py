@@ -1,0 +1,75 @@
+"""Entry point: `python -m hive_executor`."""
+
+from __future__ import annotations
+
+import logging
+
+from hive.config import load_settings
+from hive.contracts import CodecRegistry, load_catalogue
+from hive.contracts.serde import make_registry_client
+from hive.liveness import GovernorWatch
+from hive.logs import configure_logging
+from hive.runtime.records import InboundRecord
+from hive.runtime.replay import end_offsets, read_until
+from hive.runtime.service import run_service
+from hive_executor.engine import Executor, ExecutorConfig
+from hive_executor.service import INPUTS, OUTPUTS, STATE, TABLES, ExecutorService
+from hive_executor.settings import ExecutorSettings
+
+log = logging.getLogger("hive_executor")
+
+
+def config_from(settings: ExecutorSettings) -> ExecutorConfig:
+    return ExecutorConfig(
+        timeframe=settings.executor_timeframe,
+        slippage_pips=settings.executor_slippage_pips,
+        commission_per_lot=settings.executor_commission_per_lot,
+        swap_long_per_lot=settings.executor_swap_long_per_lot,
+        swap_short_per_lot=settings.executor_swap_short_per_lot,
+        leverage=settings.executor_leverage,
+        bar_buffer=settings.executor_bar_buffer,
+        default_expiry_ms=settings.executor_default_expiry_ms,
+    )
+
+
+def restore(settings: ExecutorSettings, service: ExecutorService) -> int:
+    """Read the recovery store whole (committed records only) into the engine."""
+    codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
+    latest: dict[str, InboundRecord] = {}
+
+    def keep(rec: InboundRecord) -> None:
+        if not rec.tombstone and service.owns(rec):
+            latest[str(rec.value["state_key"])] = rec
+
+    read_until(
+        settings.kafka_bootstrap, end_offsets(settings.kafka_bootstrap, [STATE]), codecs, keep
+    )
+    for rec in latest.values():
+        service.restore(rec)
+    return len(latest)
+
+
+def main() -> int:
+    settings = load_settings(ExecutorSettings)
+    configure_logging(settings.service_name)
+    engine = Executor(config_from(settings))
+    service = ExecutorService(
+        engine,
+        GovernorWatch(int(settings.governor_timeout_s * 1000)),
+        namespace=settings.consumer_group,
+    )
+    # Before the tables load: a bot the store knows must not be opened again as new.
+    restored = restore(settings, service)
+    log.info("restored %d state key(s) from %s", restored, STATE)
+    return run_service(
+        settings,
+        INPUTS,
+        OUTPUTS,
+        service.handle,
+        tables=TABLES,
+        batch_end=service.write_state,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""executor: intents, updates, bars and control records -> executions, trades, snapshots.
+
+Recovery: the engine's state is written to the compacted `executor.state.v1` once per batch,
+in the same transaction as the batch's outputs and offsets (`exactly_once`), and read back
+whole before the first record is handled. Intents are de-duplicated on order_id by the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from hive.liveness import GovernorWatch
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive_executor.engine import Executor, Output
+from hive_executor.errors import ExecutorInputError
+from hive_executor.state import STATE_VERSION
+
+INTENTS = "orders.intents.v1"
+UPDATES = "signals.updates.v1"
+BARS = "market.bars.v1"
+BOTS = "registry.bots.v1"
+BREAKERS = "control.breakers.v1"
+COMMANDS = "control.commands.v1"
+HEARTBEATS = "hive.heartbeats.v1"
+STATE = "executor.state.v1"
+EXECUTIONS = "orders.executions.v1"
+TRADES = "trades.closed.v1"
+SNAPSHOTS = "accounts.snapshots.v1"
+INPUTS = [BOTS, BREAKERS, COMMANDS, HEARTBEATS, BARS, INTENTS, UPDATES]
+OUTPUTS = [EXECUTIONS, TRADES, SNAPSHOTS, STATE]
+# Loaded whole at start-up, so no intent meets an unknown bot or a forgotten breaker.
+TABLES = [BOTS, BREAKERS]
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ExecutorService:
+    """The engine between the loop and Kafka: routes records, watches the governor, and
+    writes the engine's changed state once per batch.
+
+    `watch`: the governor's heartbeats (new entries are refused while it is silent);
+    `clock`: the wall clock in ms, for the watch only (liveness is the one wall-clock input);
+    `namespace`: prefix of this executor's keys in the store (its consumer group), so two
+    executor deployments on one cluster never read each other's state.
+    """
+
+    def __init__(
+        self,
+        engine: Executor,
+        watch: GovernorWatch | None = None,
+        clock: Callable[[], int] = _wall_ms,
+        namespace: str = "hive.executor",
+    ) -> None:
+        self.engine = engine
+        self.prefix = f"{namespace}/"
+        self.watch = watch or GovernorWatch(timeout_ms=0)
+        self.clock = clock
+        self.revisions: dict[str, int] = {}
+        self.last_event_ms = 0
+        self._routes: dict[str, Callable[[InboundRecord], list[Output]]] = {
+            BOTS: lambda r: engine.on_bot(None if r.tombstone else r.value, r.key),
+            BREAKERS: lambda r: [] if r.tombstone else engine.on_breaker(r.value),
+            COMMANDS: lambda r: engine.on_command(r.value),
+            HEARTBEATS: self._on_heartbeat,
+            BARS: lambda r: engine.on_bar(r.value),
+            INTENTS: self._on_intent,
+            UPDATES: lambda r: engine.on_update(r.value),
+        }
+
+    def _on_heartbeat(self, rec: InboundRecord) -> list[Output]:
+        self.watch.observe(rec.value)
+        return []
+
+    def _on_intent(self, rec: InboundRecord) -> list[Output]:
+        self.engine.set_governor_alive(self.watch.alive(self.clock()))
+        return self.engine.on_intent(rec.value)
+
+    def handle(self, rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            outputs = self._routes[rec.topic](rec)
+        except ExecutorInputError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+        ts = rec.value.get("ts_event")
+        if rec.topic != HEARTBEATS and isinstance(ts, int):
+            self.last_event_ms = max(self.last_event_ms, ts)
+        return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]
+
+    def owns(self, record: InboundRecord) -> bool:
+        return str(record.value.get("state_key", "")).startswith(self.prefix)
+
+    def restore(self, record: InboundRecord) -> None:
+        """One `executor.state` record of ours, read at start-up (the latest per key wins)."""
+        value = record.value
+        if value.get("state_version") != STATE_VERSION:
+            raise RuntimeError(
+                f"executor.state {value.get('state_key')}: state_version "
+                f"{value.get('state_version')} is not {STATE_VERSION}; refusing to guess"
+            )
+        key = str(value["state_key"]).removeprefix(self.prefix)
+        self.revisions[key] = int(value["revision"])
+        self.last_event_ms = max(self.last_event_ms, int(value["ts_event"]))
+        self.engine.import_state(key, "" if value.get("deleted") else str(value["state"]))
+
+    def write_state(self) -> list[OutboundRecord]:
+        """The batch-end hook: one `executor.state` record per state key the batch changed."""
+        out = []
+        ts = self.last_event_ms
+        for key, text in sorted(self.engine.export_state().items()):
+            revision = self.revisions.get(key, 0) + 1
+            self.revisions[key] = revision
+            stored = self.prefix + key
+            value = {
+                "event_id": f"{stored}:{revision}",
+                "ts_event": ts,
+                "ts_init": ts,
+                "state_key": stored,
+                "revision": revision,
+                "state_version": STATE_VERSION,
+                "state": text,
+                "deleted": text == "",
+            }
+            out.append(OutboundRecord(STATE, value, key=stored))
+        return out

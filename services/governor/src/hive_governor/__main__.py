@@ -1,0 +1,62 @@
+"""Entry point: `python -m hive_governor`."""
+
+from __future__ import annotations
+
+import logging
+
+from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.config import load_settings
+from hive.contracts import CodecRegistry, load_catalogue
+from hive.contracts.serde import make_registry_client
+from hive.logs import configure_logging
+from hive.runtime.records import InboundRecord
+from hive.runtime.replay import end_offsets, read_until
+from hive.runtime.service import run_service
+from hive_governor.governor import Governor
+from hive_governor.service import BREAKERS, CHAIN_ID, INPUTS, OUTPUTS, TABLES, GovernorService
+from hive_governor.settings import GovernorSettings
+
+log = logging.getLogger("hive_governor")
+
+
+def restore(settings: GovernorSettings, governor: Governor, chain: AuditChain) -> None:
+    """Breaker states from the compacted topic; the audit chain (and the change guard's
+    history in it) from the governor's own chain, oldest first."""
+    codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
+    breakers: dict[str, dict[str, object]] = {}
+    own: list[dict[str, object]] = []
+
+    def keep(rec: InboundRecord) -> None:
+        if rec.topic == BREAKERS and not rec.tombstone:
+            breakers[f"{rec.value['scope_level']}:{rec.value['scope_id']}"] = rec.value
+        elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
+            own.append(rec.value)
+
+    ends = end_offsets(settings.kafka_bootstrap, [BREAKERS, AUDIT_TOPIC])
+    read_until(settings.kafka_bootstrap, ends, codecs, keep)
+    for record in breakers.values():
+        governor.restore_breaker(record)
+    for event in own:
+        governor.restore_audit(event)
+    chain.resume_after(own[-1] if own else None)
+    log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
+
+
+def main() -> int:
+    settings = load_settings(GovernorSettings)
+    configure_logging(settings.service_name)
+    chain = AuditChain(CHAIN_ID)
+    governor = Governor(
+        settings.breaker_config(),
+        required_services=settings.required_services(),
+        heartbeat_timeout_ms=settings.governor_heartbeat_timeout_ms,
+        chain=chain,
+        escalation=settings.escalation_config(),
+    )
+    restore(settings, governor, chain)
+    service = GovernorService(governor)
+    return run_service(settings, INPUTS, OUTPUTS, service.handle, tables=TABLES)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""governor: account snapshots, trades, executions, decisions, heartbeats and commands ->
+breaker states, system commands and the audit trail.
+
+Restart: the breaker states are read back from the compacted `control.breakers` topic and the
+audit chain continues after its last published event; inputs continue from the committed
+offsets (outputs and offsets commit in one transaction, `exactly_once`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive_governor.errors import GovernorInputError
+from hive_governor.governor import Governor, Output
+
+BOTS = "registry.bots.v1"
+SNAPSHOTS = "accounts.snapshots.v1"
+TRADES = "trades.closed.v1"
+EXECUTIONS = "orders.executions.v1"
+DECISIONS = "orders.decisions.v1"
+HEARTBEATS = "hive.heartbeats.v1"
+COMMANDS = "control.commands.v1"
+BREAKERS = "control.breakers.v1"
+AUDIT = "audit.events.v1"
+CHAIN_ID = "governor"
+INPUTS = [BOTS, COMMANDS, HEARTBEATS, SNAPSHOTS, TRADES, EXECUTIONS, DECISIONS]
+OUTPUTS = [BREAKERS, COMMANDS, AUDIT]
+TABLES = [BOTS]
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class GovernorService:
+    """Routes records to the governor; heartbeats also tick its liveness check (every service
+    beats every few seconds, so the check runs at least that often)."""
+
+    def __init__(self, governor: Governor, clock: Callable[[], int] = _wall_ms) -> None:
+        self.governor = governor
+        self.clock = clock
+        g = governor
+        self._routes: dict[str, Callable[[InboundRecord], Sequence[Output]]] = {
+            BOTS: lambda r: g.on_bot(None if r.tombstone else r.value, r.key),
+            COMMANDS: lambda r: g.on_command(r.value),
+            HEARTBEATS: self._on_heartbeat,
+            SNAPSHOTS: lambda r: g.on_snapshot(r.value),
+            TRADES: lambda r: g.on_trade(r.value),
+            EXECUTIONS: lambda r: g.on_execution(r.value),
+            DECISIONS: lambda r: g.on_decision(r.value),
+        }
+
+    def _on_heartbeat(self, rec: InboundRecord) -> list[Output]:
+        now = self.clock()
+        return [*self.governor.on_heartbeat(rec.value, now), *self.governor.check_liveness(now)]
+
+    def handle(self, rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            outputs = self._routes[rec.topic](rec)
+        except GovernorInputError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+        return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]
