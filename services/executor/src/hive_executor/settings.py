@@ -17,7 +17,7 @@ class ExecutorSettings(ServiceSettings):
     executor_commission_per_lot: float = Field(3.5, ge=0, le=1000)
     executor_swap_long_per_lot: float = Field(0.0, ge=-1000, le=1000)
     executor_swap_short_per_lot: float = Field(0.0, ge=-1000, le=1000)
-    executor_leverage: float = Field(30.0, gt=0, le=1000)
+    executor_leverage: float = Field(100.0, gt=0, le=1000)
     executor_bar_buffer: int = Field(500, ge=10, le=100_000)
     executor_default_expiry_ms: int = Field(86_400_000, gt=0)
     # No governor heartbeat for this long (wall clock): new entries are refused, exits are not.
