@@ -570,3 +570,60 @@ def test_the_gate_decides_for_every_follower_and_swaps_cards() -> None:
         "ftmo-eurusd-01",
         "strict-eurusd-01",
     ]
+
+
+# ---- the learner's releases -----------------------------------------------------------------------
+def _release(tmp_path: Path, version: str, win_prob: float, status: str = "PROMOTED", ts: int = 0):
+    from hive.winprob import Prior, dump_artifact, prior_model, sha256_hex
+
+    model = prior_model(Prior(win_prob, 1.5, -1.0, 10.0), "win-prob", version)
+    data = dump_artifact(model.to_document())
+    path = tmp_path / f"win-prob-{version}.json"
+    path.write_bytes(data)
+    record = dict(_json("schemas/examples/learner_models.json"))
+    record.update(
+        event_id=f"win-prob:{version}:{status}", version=version, status=status,
+        sha256=sha256_hex(data), artifact_uri=path.as_uri(), ts_event=ts, ts_init=ts,
+    )  # fmt: skip
+    return record
+
+
+def _gate_with_loader() -> RiskGate:
+    from hive.winprob import load_release
+
+    return RiskGate(
+        FakePolicy(),
+        load_model=lambda rel: load_release(rel.artifact_uri, rel.sha256).predict,
+    )
+
+
+def test_a_promoted_release_is_loaded_and_its_confidence_used(tmp_path: Path) -> None:
+    gate = _gate_with_loader()
+    gate.on_bot(
+        dict(BOT_RECORD, strategy_card="confidence_threshold", strategy_parameters={"threshold": "0.6"})
+    )  # fmt: skip
+    gate.on_model(_release(tmp_path, "0001", 0.3, status="CANDIDATE", ts=1))
+    assert gate.model is None  # a candidate is not used
+    gate.on_model(_release(tmp_path, "0001", 0.3, ts=2))
+    assert gate.model is not None and gate.model.version == "0001"
+    low = gate.on_signal(SCORED)[0].decision
+    assert (low["confidence_source"], low["model_version"]) == ("MODEL", "0001")
+    assert not low["allowed"] and "card.confidence_threshold.skipped" in low["reasons"]
+    gate.on_model(_release(tmp_path, "0002", 0.8, ts=3))
+    high = gate.on_signal(scored(message_id="2", signal_id="fx-vip:2:0", event_id="fx-vip:2:0:r0"))[
+        0
+    ]
+    assert high.decision["model_version"] == "0002"
+    assert high.decision["confidence_used"] == pytest.approx(0.8)
+    # Rolled back: the previous promoted version is current again.
+    gate.on_model(_release(tmp_path, "0002", 0.8, status="ROLLED_BACK", ts=4))
+    assert gate.model is not None and gate.model.version == "0001"
+
+
+def test_a_release_that_fails_its_hash_is_not_used(tmp_path: Path) -> None:
+    gate = _gate_with_loader()
+    gate.on_model(_release(tmp_path, "0001", 0.7, ts=1))
+    bad = _release(tmp_path, "0002", 0.2, ts=2)
+    bad["sha256"] = "0" * 64
+    gate.on_model(bad)
+    assert gate.model is not None and gate.model.version == "0001"

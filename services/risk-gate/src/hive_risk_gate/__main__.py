@@ -12,6 +12,7 @@ from hive.liveness import GovernorWatch
 from hive.runtime.records import InboundRecord
 from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
+from hive_risk_gate.control import ModelRelease, Predict
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.opa import OpaPolicy
 from hive_risk_gate.service import CHAIN_ID, INPUTS, OUTPUTS, TABLES, make_handler
@@ -24,10 +25,21 @@ def main() -> int:
         policy = OpaPolicy(settings.opa_url, timeout_s=settings.opa_timeout_s)
     except ValueError as exc:
         raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
+
+    def load_model(release: ModelRelease) -> Predict:
+        """The learner's artifact, read without torch and checked against its SHA-256."""
+        from hive.winprob import load_release
+
+        return load_release(
+            release.artifact_uri, release.sha256, store=settings.model_store
+        ).predict
+
     gate = RiskGate(
         policy,
         card_dir=settings.risk_card_dir,
         conflict_window_ms=settings.risk_conflict_window_ms,
+        model_name=settings.risk_model_name,
+        load_model=load_model,
     )
     chain = AuditChain(CHAIN_ID)
 

@@ -8,7 +8,8 @@ when approved). Everything is in memory and rebuilt from the compacted topics on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
 from hive_risk_gate.cards.loader import CardLoader
 from hive_risk_gate.conflicts import DEFAULT_WINDOW_MS, ConflictResolver, Vote
-from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo
+from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo, ModelRelease, Predict
 from hive_risk_gate.decide import Decision, decide
 from hive_risk_gate.policy_input import PolicyFn
 from hive_risk_gate.signals import ScoredSignal
 from hive_risk_gate.sizing import DEFAULT_SIZING, SizingConfig
+
+log = logging.getLogger(__name__)
 
 
 class RiskGate:
@@ -46,6 +49,8 @@ class RiskGate:
         sizing: SizingConfig = DEFAULT_SIZING,
         catalogue: InstrumentCatalogue | None = None,
         use_signal_rates: bool = False,
+        model_name: str = "win-prob",
+        load_model: Callable[[ModelRelease], Predict] | None = None,
     ) -> None:
         self.policy = policy
         self.cards = cards if cards is not None else CardBook(CardLoader(card_dir))
@@ -53,7 +58,9 @@ class RiskGate:
         self.accounts = AccountBook()
         self.breakers = BreakerBook()
         self.models = ModelBook()
-        self.model: ModelInfo | None = None  # set by the service when a release is loaded
+        self.model: ModelInfo | None = None  # the current release, once one is loaded
+        self.model_name = model_name
+        self.load_model = load_model
         # Set by the service from the governor's heartbeats (wall clock); False denies entries.
         self.governor_alive = True
         self.conflicts = ConflictResolver(conflict_window_ms)
@@ -79,7 +86,26 @@ class RiskGate:
         self.breakers.apply(record)
 
     def on_model(self, record: Mapping[str, Any]) -> None:
+        """A `learner.models` record: when the current release of the model family changes,
+        the new one is loaded (`load_model`, set by the service) and used from then on. A
+        release that cannot be loaded (file missing, SHA-256 mismatch) leaves the previous model
+        in use, and the cards fall back to their prior when there is none."""
         self.models.apply(record)
+        current = self.models.current(self.model_name)
+        if current is None:
+            self.model = None
+            return
+        if self.model is not None and self.model.version == current.version:
+            return
+        if self.load_model is None:
+            return
+        try:
+            predict = self.load_model(current)
+        except Exception as exc:  # a bad artifact must not stop decisions
+            log.error("model %s:%s not loaded: %s", current.model_name, current.version, exc)
+            return
+        self.model = ModelInfo(current.model_name, current.version, predict)
+        log.info("using model %s:%s", current.model_name, current.version)
 
     def on_command(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A `control.commands` record; SWAP_CARD swaps the card of the bots in scope and

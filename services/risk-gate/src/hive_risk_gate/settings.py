@@ -20,3 +20,7 @@ class RiskGateSettings(ServiceSettings):
     # No governor heartbeat for this long (wall clock): every new position is denied.
     # 0 turns the watch off, only for running the gate without a governor (single-service tests).
     governor_timeout_s: float = Field(15.0, ge=0, le=3600)
+    # The learner's model family whose PROMOTED release gives the calibrated confidence, and
+    # where its artifacts are when the release's file URI is not valid here (a container).
+    risk_model_name: str = Field("win-prob", pattern=r"^[a-z][a-z0-9-]*$")
+    model_store: Path | None = None
