@@ -1,0 +1,39 @@
+"""learner: trades.closed -> learner.models (candidates, promotions, rejections).
+
+learner.models is also an input: it is loaded whole at start-up (a table), so the learner knows
+its lineage before the first trade, and sees its own releases come back. trades.closed is
+replayed up to the committed offsets at start-up (`restore_state`), which rebuilds the training
+set and the trigger; runs met during that replay are adopted from the lineage (see learner.py).
+"""
+
+from __future__ import annotations
+
+from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.records import Handler
+from hive_learner.dataset import TradeInputError
+from hive_learner.learner import Learner
+from hive_learner.releases import release_key
+
+TRADES = "trades.closed.v1"
+MODELS = "learner.models.v1"
+INPUTS = [MODELS, TRADES]
+OUTPUTS = [MODELS]
+TABLES = [MODELS]
+
+
+def make_handler(learner: Learner) -> Handler:
+    def handle(rec: InboundRecord) -> list[OutboundRecord]:
+        if rec.topic == MODELS:
+            if not rec.tombstone:
+                learner.on_release(rec.value)
+            return []
+        try:
+            releases = learner.on_trade(rec.value)
+        except TradeInputError as exc:
+            raise RejectRecord(exc.reason, exc.detail) from exc
+        return [
+            OutboundRecord(MODELS, r, key=release_key(r["model_name"], r["version"]))
+            for r in releases
+        ]
+
+    return handle
