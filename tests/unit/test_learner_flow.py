@@ -71,7 +71,10 @@ def test_releases_are_valid_records_with_deterministic_ids_and_event_times(unint
         validate(rec, SCHEMA, raise_errors=True)
         assert rec["event_id"] == f"win-prob:{rec['version']}:{rec['status']}"
         assert rec["ts_init"] == rec["ts_event"]
-        assert rec["change_id"] is None  # no governor change guard yet
+        if rec["status"] == "PROMOTED":  # approved by the daily change guard, with its id
+            assert rec["change_id"] == f"learner:win-prob:{rec['version']}"
+        else:
+            assert rec["change_id"] is None
         assert rec["training_window_start"] <= rec["training_window_end"] <= rec["ts_event"]
         assert rec["holdout_count"] >= 40 and rec["trade_count"] > 0
         assert {"brier", "log_loss", "ece", "kl_to_parent", "parent_log_loss"} <= set(

@@ -32,7 +32,7 @@ from hive_learner.dataset import (
 )
 from hive_learner.promotion import (
     ChangeGuard,
-    NoChangeGuard,
+    DailyChangeGuard,
     PromotionRules,
     judge,
 )
@@ -94,7 +94,7 @@ class Learner:
     ) -> None:
         self.config = config
         self.store = store
-        self.guard: ChangeGuard = guard or NoChangeGuard()
+        self.guard: ChangeGuard = guard or DailyChangeGuard()
         self.dataset = TrainingSet(config.capacity)
         self.trigger = RetrainTrigger(config.trigger)
         self.lineage = Lineage(config.model_name)
@@ -109,6 +109,9 @@ class Learner:
     def on_release(self, record: Mapping[str, Any]) -> None:
         """A learner.models record (ours, echoed back, or loaded at start-up)."""
         self.lineage.apply(record)
+        observe = getattr(self.guard, "observe", None)
+        if observe is not None:
+            observe(record)
 
     def on_trade(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A trades.closed record; returns the release records it caused (usually none).

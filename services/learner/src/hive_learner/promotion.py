@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -211,13 +211,56 @@ class ChangeGuard(Protocol):
     governor's guard counts and audits them. An implementation asks the guard (e.g. a
     CHANGE_REQUEST on control.commands answered by the governor), returns its change id, and
     refuses when the guard says no; the release record then carries `change_id`, or is
-    REJECTED with the guard's reason. Until the governor's guard exists, `NoChangeGuard`
-    approves everything and `change_id` stays null.
+    REJECTED with the guard's reason. `DailyChangeGuard` (the default) applies the
+    constitution's 3 changes a day; `NoChangeGuard` approves everything, without an id.
     """
 
     def approve(
         self, model_name: str, version: str, parent_version: str | None, ts_event: int
     ) -> Approval: ...
+
+
+DAY_MS = 86_400_000
+# The constitution: at most 3 rule or parameter changes a day (constitution.rego,
+# max_changes_per_day). A promotion changes what the hive trades on, so it counts as one.
+MAX_CHANGES_PER_DAY = 3
+
+
+class DailyChangeGuard:
+    """The constitution's change limit applied to promotions: at most `limit` PROMOTED releases
+    of a model family per UTC day of event time; each approval has the deterministic change id
+    `learner:<model>:<version>`. The count is rebuilt from the published releases (`observe`),
+    so a restart cannot promote a fourth model that day.
+
+    LIMITATION: this is the constitution's rule enforced in the learner, not a round trip
+    through the governor's change guard process (which would audit it on the governor's
+    chain); the release record's change_id and reason carry the decision instead.
+    """
+
+    def __init__(self, limit: int = MAX_CHANGES_PER_DAY) -> None:
+        self.limit = limit
+        self._promoted: dict[tuple[str, int], set[str]] = {}
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        if record.get("status") == "PROMOTED":
+            day = int(record["ts_event"]) // DAY_MS
+            self._promoted.setdefault((str(record["model_name"]), day), set()).add(
+                str(record["version"])
+            )
+
+    def approve(
+        self, model_name: str, version: str, parent_version: str | None, ts_event: int
+    ) -> Approval:
+        today = self._promoted.setdefault((model_name, ts_event // DAY_MS), set())
+        if version not in today and len(today) >= self.limit:
+            return Approval(
+                False,
+                None,
+                f"{len(today)} promotions of {model_name} today already: the constitution "
+                f"allows at most {self.limit} changes a day",
+            )
+        today.add(version)
+        return Approval(True, f"learner:{model_name}:{version}")
 
 
 class NoChangeGuard:
