@@ -627,3 +627,33 @@ def test_a_release_that_fails_its_hash_is_not_used(tmp_path: Path) -> None:
     bad["sha256"] = "0" * 64
     gate.on_model(bad)
     assert gate.model is not None and gate.model.version == "0001"
+
+
+def test_a_denied_signal_becomes_a_counterfactual_shadow_intent_when_asked() -> None:
+    args: dict[str, Any] = {
+        "account": SNAPSHOT,
+        "breaker_mode": "NONE",
+        "model": None,
+        "cards": CardBook(CardLoader()),
+        "policy": FakePolicy(),
+    }
+    chaos = scored(regime="CHAOS")
+    bot = make_bot(
+        strategy_card="regime_filtered", strategy_parameters={"skip_regimes": '["CHAOS"]'}
+    )
+    plain = decide(chaos, bot, **args)
+    assert not plain.allowed and plain.counterfactual is None  # off unless asked
+    result = decide(chaos, bot, **args, counterfactual=True)
+    check_records(result)
+    cf = result.counterfactual
+    assert cf is not None and result.intent is None and not result.allowed
+    assert validate(cf, INTENTS, raise_errors=True)
+    assert (cf["shadow"], cf["shadow_reason"], cf["quantity"]) == (True, "COUNTERFACTUAL", 0.01)
+    assert cf["decision_event_id"] == result.decision["event_id"]
+    from hive_risk_gate.decide import order_id_for
+
+    real_id = order_id_for(cf["signal_id"], bot.bot_id)
+    assert cf["order_id"] != real_id  # never the id a real order of the signal would take
+    assert cf["stop_loss"] == SCORED["signal"]["stop_loss"]
+    allowed = decide(SCORED, make_bot(), **args, counterfactual=True)
+    assert allowed.allowed and allowed.counterfactual is None

@@ -39,6 +39,7 @@ def main() -> int:
         card_dir=settings.risk_card_dir,
         conflict_window_ms=settings.risk_conflict_window_ms,
         model_name=settings.risk_model_name,
+        counterfactuals=settings.risk_counterfactuals,
         load_model=load_model,
     )
     chain = AuditChain(CHAIN_ID)

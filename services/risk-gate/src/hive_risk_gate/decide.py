@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive_risk_gate.account import AccountState, account_state
 from hive_risk_gate.bots import Bot
-from hive_risk_gate.cards.base import CardContext, CardError, Intent
+from hive_risk_gate.cards.base import CardContext, CardError, Intent, follow_intent
 from hive_risk_gate.cards.book import CardBook
 from hive_risk_gate.conflicts import ConflictResolver, Vote
 from hive_risk_gate.constitution import (
@@ -83,6 +83,9 @@ class Decision:
     decision: dict[str, Any]
     intent: dict[str, Any] | None = None
     policy_input: dict[str, Any] | None = None  # what OPA was asked (None if not asked)
+    # A denied signal simulated anyway (shadow, COUNTERFACTUAL), so the learner also sees the
+    # outcomes of signals that were not taken; never touches an account.
+    counterfactual: dict[str, Any] | None = None
 
     @property
     def allowed(self) -> bool:
@@ -184,6 +187,7 @@ def decide(
     catalogue: InstrumentCatalogue | None = None,
     sizing: SizingConfig = DEFAULT_SIZING,
     governor_alive: bool = True,
+    counterfactual: bool = False,
 ) -> Decision:
     """Decide on one scored signal for one bot that follows its source (see the module doc).
 
@@ -193,6 +197,9 @@ def decide(
     `conflicts`: the conflict window (None: no conflict vote). `rates`: known prices for
     currency conversion (see `hive.fx`). `governor_alive`: False when the governor's heartbeat
     is older than the timeout: every new position is denied (`guard.governor_silent`).
+    `counterfactual`: a denied signal with a stop loss also gets a shadow intent
+    (`shadow_reason` COUNTERFACTUAL, the minimum lot, its own order id) for the executor to
+    simulate, so the learner sees what skipped signals would have done.
     Raises `SignalInputError` for a record that is not a readable scored signal, ValueError
     when the bot does not follow the signal's source.
     """
@@ -220,6 +227,10 @@ def decide(
         answer = run.ask_policy(intent, risk, policy)
         return run.approve(intent, risk, answer)
     except _DeniedError as denied:
+        if counterfactual:
+            return replace(
+                denied.decision, counterfactual=run.counterfactual(denied.decision.decision)
+            )
         return denied.decision
 
 
@@ -259,6 +270,9 @@ class _Run:
         self.multiplier = REDUCED_CAPACITY_MULTIPLIER if mode == "REDUCED_CAPACITY" else 1.0
         self.planned: Size | None = None
         self.policy_input: dict[str, Any] | None = None
+
+    def counterfactual(self, decision: Mapping[str, Any]) -> dict[str, Any] | None:
+        return _counterfactual(self, decision)
 
     def deny(self, *reasons: str) -> _DeniedError:
         return _DeniedError(self.draft.deny(*reasons, policy_input=self.policy_input))
@@ -494,6 +508,52 @@ class _Run:
             "features": self.features,
         }
         return Decision(decision, intent_record, self.policy_input)
+
+
+COUNTERFACTUAL_LOTS = 0.01  # the size does not matter: the learner reads R multiples
+
+
+def _counterfactual(run: _Run, decision: Mapping[str, Any]) -> dict[str, Any] | None:
+    sig, bot = run.sig, run.bot
+    if sig.stop_loss is None or sig.direction not in ("BUY", "SELL"):
+        return None  # no risk to measure an outcome in R against
+    intent = follow_intent(sig, run.draft.confidence, run.draft.confidence_source)
+    oid = order_id_for(sig.signal_id, f"{bot.bot_id}:counterfactual")
+    return {
+        "event_id": f"{oid}:r{sig.revision}",
+        "ts_event": sig.ts_event,
+        "ts_init": sig.ts_event,
+        "order_id": oid,
+        "signal_id": sig.signal_id,
+        "signal_revision": sig.revision,
+        "decision_event_id": decision["event_id"],
+        "bot_id": bot.bot_id,
+        "cell_id": bot.cell_id,
+        "source": sig.source,
+        "symbol": sig.symbol,
+        "side": intent.direction,
+        "order_type": intent.order_type,
+        "entry": intent.entry if intent.entry is not None else sig.price,
+        "entry_low": sig.entry_low,
+        "entry_high": sig.entry_high,
+        "stop_loss": intent.stop_loss,
+        "take_profits": list(intent.take_profits),
+        "tp_fractions": list(intent.tp_fractions),
+        "quantity": COUNTERFACTUAL_LOTS,
+        "risk_amount": None,
+        "account_currency": bot.account_currency,
+        "mode": "PAPER",
+        "venue": "paper",
+        "shadow": True,
+        "shadow_reason": "COUNTERFACTUAL",
+        "breaker_mode": run.mode,
+        "expires_at": sig.expires_at,
+        "confidence_used": intent.confidence,
+        "model_version": decision.get("model_version"),
+        "strategy_card": run.draft.card_name,
+        "policy_bundle_version": decision.get("policy_bundle_version"),
+        "features": run.features,
+    }
 
 
 def _money(x: float) -> float:

@@ -50,6 +50,7 @@ class RiskGate:
         catalogue: InstrumentCatalogue | None = None,
         use_signal_rates: bool = False,
         model_name: str = "win-prob",
+        counterfactuals: bool = False,
         load_model: Callable[[ModelRelease], Predict] | None = None,
     ) -> None:
         self.policy = policy
@@ -60,6 +61,7 @@ class RiskGate:
         self.models = ModelBook()
         self.model: ModelInfo | None = None  # the current release, once one is loaded
         self.model_name = model_name
+        self.counterfactuals = counterfactuals
         self.load_model = load_model
         # Set by the service from the governor's heartbeats (wall clock); False denies entries.
         self.governor_alive = True
@@ -192,6 +194,7 @@ class RiskGate:
                 catalogue=self.catalogue,
                 sizing=self.sizing,
                 governor_alive=self.governor_alive,
+                counterfactual=self.counterfactuals,
             )
             for bot in self.registry.followers(sig.source)
         ]

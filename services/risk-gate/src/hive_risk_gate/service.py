@@ -79,6 +79,8 @@ def make_handler(
             out.append(OutboundRecord(DECISIONS, d.decision, key=d.decision["bot_id"]))
             if d.intent is not None:
                 out.append(OutboundRecord(INTENTS, d.intent, key=d.intent["bot_id"]))
+            elif d.counterfactual is not None:
+                out.append(OutboundRecord(INTENTS, d.counterfactual, key=d.decision["bot_id"]))
         return out
 
     def on_bot(rec: InboundRecord) -> list[OutboundRecord]:

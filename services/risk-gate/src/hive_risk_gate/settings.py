@@ -24,3 +24,6 @@ class RiskGateSettings(ServiceSettings):
     # where its artifacts are when the release's file URI is not valid here (a container).
     risk_model_name: str = Field("win-prob", pattern=r"^[a-z][a-z0-9-]*$")
     model_store: Path | None = None
+    # Denied signals are simulated as shadow COUNTERFACTUAL orders for the learner (unbiased
+    # training data); they never touch an account.
+    risk_counterfactuals: bool = True
