@@ -151,8 +151,16 @@ def test_decisions_for_two_cells_and_a_live_card_swap(hive_topics, tmp_path):
         assert decisions[(f"{tag}-calm", chaos)]["allowed"] is False
         assert any(r.startswith("card.") for r in decisions[(f"{tag}-calm", chaos)]["reasons"])
         assert decisions[(f"{tag}-follow", chaos)]["allowed"] is True
-        intents = {(i["bot_id"], i["signal_id"]): i for i in got["orders.intents.v1"]}
+        real = [i for i in got["orders.intents.v1"] if i["shadow_reason"] != "COUNTERFACTUAL"]
+        intents = {(i["bot_id"], i["signal_id"]): i for i in real}
         assert set(intents) == {k for k, d in decisions.items() if d["allowed"]}
+        # The denied one is simulated for the learner, as a shadow order of its own.
+        counterfactual = {
+            (i["bot_id"], i["signal_id"])
+            for i in got["orders.intents.v1"]
+            if i["shadow_reason"] == "COUNTERFACTUAL"
+        }
+        assert counterfactual == {k for k, d in decisions.items() if not d["allowed"]}
         # Two cells, two profiles: the strict profile never risks more than the FTMO one.
         strict, ftmo = decisions[(f"{tag}-strict", trend)], decisions[(f"{tag}-follow", trend)]
         assert strict["risk_amount"] <= ftmo["risk_amount"]
@@ -219,4 +227,4 @@ def test_opa_down_denies_every_decision_with_the_reason(hive_topics, tmp_path):
     assert len(got["orders.decisions.v1"]) == 3
     for d in got["orders.decisions.v1"]:
         assert d["allowed"] is False and "policy.unavailable" in d["reasons"]
-    assert got["orders.intents.v1"] == []
+    assert all(i["shadow_reason"] == "COUNTERFACTUAL" for i in got["orders.intents.v1"])
