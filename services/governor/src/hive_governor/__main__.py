@@ -9,11 +9,20 @@ from hive.config import load_settings
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.logs import configure_logging
+from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import InboundRecord
 from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
 from hive_governor.governor import Governor
-from hive_governor.service import BREAKERS, CHAIN_ID, INPUTS, OUTPUTS, TABLES, GovernorService
+from hive_governor.service import (
+    BREAKERS,
+    CHAIN_ID,
+    INPUTS,
+    OUTPUTS,
+    TABLES,
+    BreakerGauges,
+    GovernorService,
+)
 from hive_governor.settings import GovernorSettings
 
 log = logging.getLogger("hive_governor")
@@ -54,8 +63,12 @@ def main() -> int:
         escalation=settings.escalation_config(),
     )
     restore(settings, governor, chain)
-    service = GovernorService(governor)
-    return run_service(settings, INPUTS, OUTPUTS, service.handle, tables=TABLES)
+    metrics = ServiceMetrics(settings.service_name)
+    gauges = BreakerGauges(metrics.registry)
+    for state in governor.breaker_states():  # what was restored is what is in force
+        gauges.observe(state)
+    service = GovernorService(governor, gauges=gauges)
+    return run_service(settings, INPUTS, OUTPUTS, service.handle, tables=TABLES, metrics=metrics)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ offsets (outputs and offsets commit in one transaction, `exactly_once`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive_governor.errors import GovernorInputError
@@ -34,13 +37,39 @@ def _wall_ms() -> int:
     return int(time.time() * 1000)
 
 
+class BreakerGauges:
+    """The published scope states as Prometheus gauges, for the alert rules and dashboards:
+    `hive_breaker_open` (1 while a scope is OPEN, any fallback) and `hive_scope_halted` (1
+    while its fallback is HALTED: a limit, a halt command, a pause or a lock)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        labels = ["scope_level", "scope_id"]
+        self.open = Gauge(
+            "hive_breaker_open", "1 while the scope's breaker is OPEN", labels, registry=registry
+        )
+        self.halted = Gauge(
+            "hive_scope_halted", "1 while the scope is HALTED", labels, registry=registry
+        )
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        scope = (str(record["scope_level"]), str(record["scope_id"]))
+        self.open.labels(*scope).set(1 if record.get("state") == "OPEN" else 0)
+        self.halted.labels(*scope).set(1 if record.get("fallback_mode") == "HALTED" else 0)
+
+
 class GovernorService:
     """Routes records to the governor; heartbeats also tick its liveness check (every service
     beats every few seconds, so the check runs at least that often)."""
 
-    def __init__(self, governor: Governor, clock: Callable[[], int] = _wall_ms) -> None:
+    def __init__(
+        self,
+        governor: Governor,
+        clock: Callable[[], int] = _wall_ms,
+        gauges: BreakerGauges | None = None,
+    ) -> None:
         self.governor = governor
         self.clock = clock
+        self.gauges = gauges
         g = governor
         self._routes: dict[str, Callable[[InboundRecord], Sequence[Output]]] = {
             BOTS: lambda r: g.on_bot(None if r.tombstone else r.value, r.key),
@@ -61,4 +90,8 @@ class GovernorService:
             outputs = self._routes[rec.topic](rec)
         except GovernorInputError as exc:
             raise RejectRecord(exc.reason, str(exc)) from exc
+        if self.gauges is not None:
+            for o in outputs:
+                if o.topic == BREAKERS:
+                    self.gauges.observe(o.value)
         return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]

@@ -16,6 +16,7 @@ from hive.contracts.catalogue import Catalogue, load_catalogue
 from hive.contracts.serde import CodecRegistry, make_registry_client
 from hive.logs import configure_logging
 from hive.runtime.loop import BatchEnd, ServiceLoop
+from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import Handler, OutboundRecord
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def build_loop(
     after_restore: Callable[[], None] | None = None,
     tables: Sequence[str] = (),
     batch_end: BatchEnd | None = None,
+    metrics: ServiceMetrics | None = None,
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
@@ -97,6 +99,7 @@ def build_loop(
         after_restore=after_restore,
         tables=tables,
         batch_end=batch_end,
+        metrics=metrics,
     )
 
 
