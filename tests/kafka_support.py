@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema
 
@@ -58,3 +58,18 @@ def drain(c: Consumer, until: int, timeout_s: float) -> list:
             if m.error() is None:
                 got.append(m)
     return got
+
+
+def skip_history(bootstrap: str, group: str, topics: list[str]) -> None:
+    """Start `group` at the current end of `topics`: a development broker holds the records of
+    earlier runs, which are not what a test is about."""
+    from hive.runtime.replay import end_offsets
+
+    ends = end_offsets(bootstrap, topics)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        c.commit(
+            offsets=[TopicPartition(t, p, o) for (t, p), o in ends.items()], asynchronous=False
+        )
+    finally:
+        c.close()

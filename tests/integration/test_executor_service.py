@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.market.csvreplay import read_bundled_eurusd
 from hive.publish import publish_records
-from hive.runtime.replay import end_offsets
 from hive_executor.engine import Executor, ExecutorConfig
 
-from kafka_support import consumer
+from kafka_support import consumer, skip_history
 
 pytestmark = pytest.mark.integration
 
@@ -87,19 +85,6 @@ def _intent(tag: str, n: int, bar: dict[str, Any]) -> dict[str, Any]:
         "risk_amount": 200.0,
         "features": {**INTENT_EXAMPLE["features"], "source": f"{tag}-src", "direction": side},
     }
-
-
-def _skip_history(bootstrap: str, group: str) -> None:
-    """Start the group at the current end of its live inputs: this broker may hold the bars and
-    intents of earlier runs, which are not what this test is about."""
-    ends = end_offsets(bootstrap, LIVE_INPUTS)
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        c.commit(
-            offsets=[TopicPartition(t, p, o) for (t, p), o in ends.items()], asynchronous=False
-        )
-    finally:
-        c.close()
 
 
 def _start(group: str, instance: str, tmp_path: Path) -> subprocess.Popen:
@@ -170,7 +155,7 @@ def test_sigkill_and_restart_fill_nothing_twice_and_match_an_undisturbed_run(hiv
     wave1, wave2 = intents[:20], intents[20:]
 
     publish_records([bot], "registry.bots.v1", lambda r: r["bot_id"], bootstrap, registry)
-    _skip_history(bootstrap, group)
+    skip_history(bootstrap, group, LIVE_INPUTS)
     outputs = Outputs(bootstrap, codecs, bot["bot_id"])
     proc = _start(group, instance, tmp_path)
     try:

@@ -274,6 +274,55 @@ class _Run:
     def counterfactual(self, decision: Mapping[str, Any]) -> dict[str, Any] | None:
         return _counterfactual(self, decision)
 
+    def intent_record(
+        self,
+        intent: Intent,
+        *,
+        order_id: str,
+        decision: Mapping[str, Any],
+        quantity: float,
+        risk_amount: float | None,
+        shadow_reason: str,
+        bundle_version: str | None,
+    ) -> dict[str, Any]:
+        """The `orders.intents` record of this signal for this bot."""
+        sig, bot = self.sig, self.bot
+        return {
+            "event_id": f"{order_id}:r{sig.revision}",
+            "ts_event": sig.ts_event,
+            "ts_init": sig.ts_event,
+            "order_id": order_id,
+            "signal_id": sig.signal_id,
+            "signal_revision": sig.revision,
+            "decision_event_id": decision["event_id"],
+            "bot_id": bot.bot_id,
+            "cell_id": bot.cell_id,
+            "source": sig.source,
+            "symbol": sig.symbol,
+            "side": intent.direction,
+            "order_type": intent.order_type,
+            "entry": intent.entry if intent.entry is not None else sig.price,
+            "entry_low": sig.entry_low,
+            "entry_high": sig.entry_high,
+            "stop_loss": intent.stop_loss,
+            "take_profits": list(intent.take_profits),
+            "tp_fractions": list(intent.tp_fractions),
+            "quantity": quantity,
+            "risk_amount": risk_amount,
+            "account_currency": bot.account_currency,
+            "mode": bot.mode,
+            "venue": bot.venue,
+            "shadow": shadow_reason != "NONE",
+            "shadow_reason": shadow_reason,
+            "breaker_mode": self.mode,
+            "expires_at": sig.expires_at,
+            "confidence_used": intent.confidence,
+            "model_version": decision.get("model_version"),
+            "strategy_card": self.draft.card_name,
+            "policy_bundle_version": bundle_version,
+            "features": self.features,
+        }
+
     def deny(self, *reasons: str) -> _DeniedError:
         return _DeniedError(self.draft.deny(*reasons, policy_input=self.policy_input))
 
@@ -472,41 +521,15 @@ class _Run:
             order_id=oid,
             shadow=shadow,
         )
-        intent_record = {
-            "event_id": f"{oid}:r{sig.revision}",
-            "ts_event": sig.ts_event,
-            "ts_init": sig.ts_event,
-            "order_id": oid,
-            "signal_id": sig.signal_id,
-            "signal_revision": sig.revision,
-            "decision_event_id": decision["event_id"],
-            "bot_id": bot.bot_id,
-            "cell_id": bot.cell_id,
-            "source": sig.source,
-            "symbol": sig.symbol,
-            "side": intent.direction,
-            "order_type": intent.order_type,
-            "entry": intent.entry if intent.entry is not None else sig.price,
-            "entry_low": sig.entry_low,
-            "entry_high": sig.entry_high,
-            "stop_loss": intent.stop_loss,
-            "take_profits": list(intent.take_profits),
-            "tp_fractions": list(intent.tp_fractions),
-            "quantity": final.lots,
-            "risk_amount": _money(final.risk_amount),
-            "account_currency": bot.account_currency,
-            "mode": bot.mode,
-            "venue": bot.venue,
-            "shadow": shadow,
-            "shadow_reason": "BREAKER" if shadow else "NONE",
-            "breaker_mode": mode,
-            "expires_at": sig.expires_at,
-            "confidence_used": intent.confidence,
-            "model_version": decision["model_version"],
-            "strategy_card": draft.card_name,
-            "policy_bundle_version": answer.bundle_version,
-            "features": self.features,
-        }
+        intent_record = self.intent_record(
+            intent,
+            order_id=oid,
+            decision=decision,
+            quantity=final.lots,
+            risk_amount=_money(final.risk_amount),
+            shadow_reason="BREAKER" if shadow else "NONE",
+            bundle_version=answer.bundle_version,
+        )
         return Decision(decision, intent_record, self.policy_input)
 
 
@@ -517,43 +540,16 @@ def _counterfactual(run: _Run, decision: Mapping[str, Any]) -> dict[str, Any] | 
     sig, bot = run.sig, run.bot
     if sig.stop_loss is None or sig.direction not in ("BUY", "SELL"):
         return None  # no risk to measure an outcome in R against
-    intent = follow_intent(sig, run.draft.confidence, run.draft.confidence_source)
-    oid = order_id_for(sig.signal_id, f"{bot.bot_id}:counterfactual")
-    return {
-        "event_id": f"{oid}:r{sig.revision}",
-        "ts_event": sig.ts_event,
-        "ts_init": sig.ts_event,
-        "order_id": oid,
-        "signal_id": sig.signal_id,
-        "signal_revision": sig.revision,
-        "decision_event_id": decision["event_id"],
-        "bot_id": bot.bot_id,
-        "cell_id": bot.cell_id,
-        "source": sig.source,
-        "symbol": sig.symbol,
-        "side": intent.direction,
-        "order_type": intent.order_type,
-        "entry": intent.entry if intent.entry is not None else sig.price,
-        "entry_low": sig.entry_low,
-        "entry_high": sig.entry_high,
-        "stop_loss": intent.stop_loss,
-        "take_profits": list(intent.take_profits),
-        "tp_fractions": list(intent.tp_fractions),
-        "quantity": COUNTERFACTUAL_LOTS,
-        "risk_amount": None,
-        "account_currency": bot.account_currency,
-        "mode": "PAPER",
-        "venue": "paper",
-        "shadow": True,
-        "shadow_reason": "COUNTERFACTUAL",
-        "breaker_mode": run.mode,
-        "expires_at": sig.expires_at,
-        "confidence_used": intent.confidence,
-        "model_version": decision.get("model_version"),
-        "strategy_card": run.draft.card_name,
-        "policy_bundle_version": decision.get("policy_bundle_version"),
-        "features": run.features,
-    }
+    record = run.intent_record(
+        follow_intent(sig, run.draft.confidence, run.draft.confidence_source),
+        order_id=order_id_for(sig.signal_id, f"{bot.bot_id}:counterfactual"),
+        decision=decision,
+        quantity=COUNTERFACTUAL_LOTS,
+        risk_amount=None,
+        shadow_reason="COUNTERFACTUAL",
+        bundle_version=decision.get("policy_bundle_version"),
+    )
+    return {**record, "mode": "PAPER", "venue": "paper"}  # simulated whatever the bot's mode
 
 
 def _money(x: float) -> float:
