@@ -13,7 +13,7 @@ TYPED := libs/hive/src $(wildcard services/*/src)
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # ---- setup -------------------------------------------------------------------------------
 .PHONY: setup
@@ -54,9 +54,13 @@ fmt: .venv/.synced ## Format and autofix
 typecheck: .venv/.synced ## mypy --strict on libs/ and services/
 	@$(UV) run --frozen mypy $(TYPED)
 
+.PHONY: deploy-check
+deploy-check: .venv/.synced ## Dockerfile, compose, Helm chart and Prometheus rules checked with the real tools (offline)
+	@bash scripts/deploy-check
+
 # ---- tests -------------------------------------------------------------------------------
 .PHONY: test test-unit test-contract test-integration test-e2e
-test: setup lint typecheck ## Everything: lint, types and all test tiers on the real servers
+test: setup lint typecheck deploy-check ## Everything: lint, types, deployment checks and all test tiers on the real servers
 	@$(HIVE) infra up
 	@$(PYTEST) -m "unit or contract or integration or e2e" tests
 test-unit: .venv/.synced ## Unit tests only (no servers)
@@ -69,9 +73,12 @@ test-e2e: setup ## End-to-end tests
 	@$(PYTEST) -m e2e tests
 
 # ---- benchmarks --------------------------------------------------------------------------
-.PHONY: bench-relay
+.PHONY: bench-relay bench
 bench-relay: setup ## Runtime relay vs bare confluent-kafka relay -> bench/results/relay.json
 	@$(UV) run --frozen python bench/relay/run.py
+bench: setup ## Every benchmark in bench/ -> bench/results/*.json
+	@$(HIVE) infra up
+	@for b in bench/*/run.py; do echo "== $$b"; $(UV) run --frozen python $$b; done
 
 # ---- cleaning ----------------------------------------------------------------------------
 .PHONY: clean

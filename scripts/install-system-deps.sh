@@ -30,6 +30,7 @@ packages=()
 [[ -x "/usr/lib/postgresql/${PG_MAJOR}/bin/postgres" ]] || packages+=("postgresql-${PG_MAJOR}")
 [[ -x "/usr/lib/postgresql/${PG_MAJOR}/bin/psql" ]] || packages+=("postgresql-client-${PG_MAJOR}")
 [[ -x /usr/bin/prometheus ]] || packages+=("prometheus")
+[[ -x /usr/bin/chromium ]] || packages+=("chromium")  # the hub dashboard's browser test
 
 if ((${#packages[@]} == 0)); then
     log "PostgreSQL ${PG_MAJOR} and Prometheus already installed"

@@ -31,12 +31,7 @@ def test_losing_trades_open_the_bot_breaker_and_the_gauges_follow() -> None:
         "hive_breaker_open", {"scope_level": "BOT", "scope_id": opened[0]["scope_id"]}
     )
     assert value == 1.0
-    assert (
-        registry.get_sample_value(
-            "hive_scope_halted", {"scope_level": "BOT", "scope_id": opened[0]["scope_id"]}
-        )
-        == 0.0
-    )
+    assert registry.get_sample_value("hive_bot_halted", {"bot_id": opened[0]["scope_id"]}) == 0.0
 
 
 def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> None:

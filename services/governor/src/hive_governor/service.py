@@ -38,23 +38,30 @@ def _wall_ms() -> int:
 
 
 class BreakerGauges:
-    """The published scope states as Prometheus gauges, for the alert rules and dashboards:
-    `hive_breaker_open` (1 while a scope is OPEN, any fallback) and `hive_scope_halted` (1
-    while its fallback is HALTED: a limit, a halt command, a pause or a lock)."""
+    """The published scope states as Prometheus gauges, for the alert rules and dashboards
+    (deploy/prometheus/rules): `hive_breaker_open{scope_level,scope_id}` is 1 while a scope is
+    OPEN (breaker tripped or a hold in force), `hive_bot_halted{bot_id}` 1 while a bot is OPEN
+    with fallback HALTED (a limit, a halt, a pause or a lock)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        labels = ["scope_level", "scope_id"]
         self.open = Gauge(
-            "hive_breaker_open", "1 while the scope's breaker is OPEN", labels, registry=registry
+            "hive_breaker_open",
+            "1 while the scope's state is OPEN (breaker tripped or a hold in force)",
+            ["scope_level", "scope_id"],
+            registry=registry,
         )
         self.halted = Gauge(
-            "hive_scope_halted", "1 while the scope is HALTED", labels, registry=registry
-        )
+            "hive_bot_halted", "1 while the bot is OPEN with fallback HALTED", ["bot_id"],
+            registry=registry,
+        )  # fmt: skip
 
     def observe(self, record: Mapping[str, Any]) -> None:
-        scope = (str(record["scope_level"]), str(record["scope_id"]))
-        self.open.labels(*scope).set(1 if record.get("state") == "OPEN" else 0)
-        self.halted.labels(*scope).set(1 if record.get("fallback_mode") == "HALTED" else 0)
+        level, scope_id = str(record["scope_level"]), str(record["scope_id"])
+        is_open = record.get("state") == "OPEN"
+        self.open.labels(level, scope_id).set(1 if is_open else 0)
+        if level == "BOT":
+            halted = is_open and record.get("fallback_mode") == "HALTED"
+            self.halted.labels(scope_id).set(1 if halted else 0)
 
 
 class GovernorService:
