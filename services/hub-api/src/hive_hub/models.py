@@ -155,7 +155,10 @@ class DecisionRow(Base):
     ts_event: Mapped[int] = mapped_column(BigInteger)
     record: Mapped[dict[str, Any]] = mapped_column(Json)
 
-    __table_args__ = (Index("ix_decisions_bot_time", "bot_id", "ts_event"),)
+    __table_args__ = (
+        Index("ix_decisions_bot_time", "bot_id", "ts_event"),
+        Index("ix_decisions_time", "ts_event", "event_id"),
+    )
 
 
 class OrderRow(Base):
@@ -208,7 +211,10 @@ class TradeRow(Base):
     ts_event: Mapped[int] = mapped_column(BigInteger)
     record: Mapped[dict[str, Any]] = mapped_column(Json)
 
-    __table_args__ = (Index("ix_trades_bot_time", "bot_id", "exit_time"),)
+    __table_args__ = (
+        Index("ix_trades_bot_time", "bot_id", "exit_time"),
+        Index("ix_trades_time", "exit_time", "trade_id"),
+    )
 
 
 _SNAPSHOT_COLUMNS = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hive_hub import models as m
@@ -154,7 +154,9 @@ async def signals(
         q = q.where(t.ts_event < until)
     if cursor is not None:
         ts, sid = cursor
-        q = q.where(or_(t.ts_event < ts, and_(t.ts_event == ts, t.signal_id < sid)))
+        # A row comparison, which an index on (ts_event, signal_id) can seek to; the
+        # equivalent OR of two conditions made PostgreSQL scan the page's whole prefix.
+        q = q.where(tuple_(t.ts_event, t.signal_id) < tuple_(ts, sid))
     rows = [dict(r._mapping) for r in (await s.execute(q.limit(limit + 1))).all()]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -198,7 +200,8 @@ async def decisions(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     d = m.DecisionRow
-    q = select(d).order_by(d.ts_event.desc(), d.event_id)
+    # One direction for both keys, so ix_decisions_time serves the newest-first page.
+    q = select(d).order_by(d.ts_event.desc(), d.event_id.desc())
     if signal_id:
         q = q.where(d.signal_id == signal_id)
     if bot_id:
@@ -232,7 +235,8 @@ async def trades(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     t = m.TradeRow
-    q = select(t).order_by(t.exit_time.desc(), t.trade_id)
+    # One direction for both keys, so ix_trades_time serves the newest-first page.
+    q = select(t).order_by(t.exit_time.desc(), t.trade_id.desc())
     for col, val in ((t.bot_id, bot_id), (t.cell_id, cell_id), (t.symbol, symbol)):
         if val:
             q = q.where(col == val)
