@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from hive.cli import audit, bots, contracts, control, ingest, market, models, parser
+from hive.cli.run import run_app
 
 app = typer.Typer(
     name="hive",
@@ -27,6 +28,7 @@ app.add_typer(bots.cards_app, name="cards")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(control.control_app, name="control")
 app.add_typer(models.models_app, name="models")
+app.command("run")(run_app)
 
 try:  # the infra group is optional in images that run one service only
     from hive.cli import infra
