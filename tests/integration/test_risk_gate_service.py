@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from confluent_kafka import Consumer, TopicPartition
 
 from hive.audit import event_hash, verify
 from hive.contracts import CodecRegistry, load_catalogue
@@ -21,7 +20,7 @@ from hive.contracts.serde import make_registry_client
 from hive.publish import publish_records
 from hive.runtime.replay import end_offsets, read_until
 
-from kafka_support import consumer
+from kafka_support import consumer, skip_history
 
 pytestmark = pytest.mark.integration
 
@@ -64,19 +63,6 @@ def _scored(source: str, n: int, regime: str, ts: int) -> dict:
         "market": {**EXAMPLE["market"]},
         "regime": regime,
     }
-
-
-def _skip_history(bootstrap: str, group: str) -> None:
-    """Start the gate's group at the current end of signals.scored: this broker may hold many
-    signals of earlier runs, and judging them all is not what this test is about."""
-    ends = end_offsets(bootstrap, ["signals.scored.v1"])
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        c.commit(
-            offsets=[TopicPartition(t, p, o) for (t, p), o in ends.items()], asynchronous=False
-        )
-    finally:
-        c.close()
 
 
 def _start(group: str, tmp_path: Path, **env: str) -> subprocess.Popen:
@@ -133,7 +119,7 @@ def test_decisions_for_two_cells_and_a_live_card_swap(hive_topics, tmp_path):
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    _skip_history(bootstrap, f"gate-{tag}")
+    skip_history(bootstrap, f"gate-{tag}", ["signals.scored.v1"])
     publish_records(
         [_scored(source, 1, "TREND", t0), _scored(source, 2, "CHAOS", t0 + 60_000)],
         "signals.scored.v1", lambda r: r["signal"]["symbol"], bootstrap, registry,
@@ -212,7 +198,7 @@ def test_opa_down_denies_every_decision_with_the_reason(hive_topics, tmp_path):
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    _skip_history(bootstrap, f"gate-{tag}")
+    skip_history(bootstrap, f"gate-{tag}", ["signals.scored.v1"])
     publish_records(
         [_scored(source, 1, "TREND", t0)], "signals.scored.v1",
         lambda r: r["signal"]["symbol"], bootstrap, registry,

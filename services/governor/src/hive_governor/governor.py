@@ -270,30 +270,24 @@ class Governor:
     # ------------------------------------------------------------------ outcomes
     def on_trade(self, record: Mapping[str, Any]) -> list[Output]:
         trade = Trade.read(record)
-        if not self._first("trades", trade.event_id):
-            return []
-        outs = self.advance(trade.ts)
-        return outs + self._outcome(
-            trade.bot_id, trade.cell_id, trade.event_id, trade.ts, trade_outcome(trade)
-        )
+        return self._judge("trades", trade, trade_outcome(trade))
 
     def on_execution(self, record: Mapping[str, Any]) -> list[Output]:
         ex = Execution.read(record)
-        if not self._first("executions", ex.event_id):
-            return []
-        outs = self.advance(ex.ts)
-        return outs + self._outcome(
-            ex.bot_id, ex.cell_id, ex.event_id, ex.ts, execution_outcome(ex)
-        )
+        return self._judge("executions", ex, execution_outcome(ex))
 
     def on_decision(self, record: Mapping[str, Any]) -> list[Output]:
         dec = Decision.read(record)
-        if not self._first("decisions", dec.event_id):
+        return self._judge("decisions", dec, decision_outcome(dec))
+
+    def _judge(
+        self, topic: str, item: Trade | Execution | Decision, outcome: Outcome
+    ) -> list[Output]:
+        """An outcome record once: advance the clock to it, then count it for its scopes."""
+        if not self._first(topic, item.event_id):
             return []
-        outs = self.advance(dec.ts)
-        return outs + self._outcome(
-            dec.bot_id, dec.cell_id, dec.event_id, dec.ts, decision_outcome(dec)
-        )
+        outs = self.advance(item.ts)
+        return outs + self._outcome(item.bot_id, item.cell_id, item.event_id, item.ts, outcome)
 
     def _outcome(
         self, bot_id: str, cell_id: str, event_id: str, ts: int, outcome: Outcome

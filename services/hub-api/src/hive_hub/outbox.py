@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -58,13 +59,17 @@ class Outbox(Protocol):
     def close(self) -> None: ...
 
 
-class _ChainedOutbox:
+class _ChainedOutbox(ABC):
+    """Numbers the audit event and rolls the chain back when publishing fails; subclasses say
+    where the records go."""
+
     def __init__(self, chain_id: str) -> None:
         self.chain = AuditChain(chain_id)
         self._lock = threading.Lock()
 
+    @abstractmethod
     def _send(self, records: Sequence[Out]) -> None:
-        raise NotImplementedError
+        """Publish all of `records` or raise: nothing may be half sent."""
 
     def emit(self, records: Sequence[Out], audit: AuditEntry | None) -> dict[str, Any] | None:
         with self._lock:
