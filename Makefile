@@ -28,12 +28,13 @@ setup: .venv/.synced ## Install everything (system packages, Python env, servers
 	@touch $@
 
 # ---- the hive ----------------------------------------------------------------------------
-.PHONY: run
-run: setup ## Start the real infrastructure, create topics, register schemas, show what runs where
-	@$(HIVE) infra up
-	@$(HIVE) topics create
-	@$(HIVE) schemas register
-	@$(HIVE) infra status
+.PHONY: run run-services report
+run: setup ## The whole hive: servers, topics, schemas, 8 services, the sample year replayed, summary, dashboard (Ctrl-C stops)
+	@$(HIVE) replay
+run-services: setup ## Only start the servers and the eight supervised services (no replay)
+	@$(HIVE) run
+report: .venv/.synced ## HTML report of what the hive's topics hold -> .hive/reports/report.html
+	@$(HIVE) report --out .hive/reports/report.html
 
 .PHONY: up down status
 up: setup ## Start the local servers (Kafka, registry, OPA, PostgreSQL, Prometheus)
@@ -73,9 +74,18 @@ test-e2e: setup ## End-to-end tests
 	@$(PYTEST) -m e2e tests
 
 # ---- benchmarks --------------------------------------------------------------------------
-.PHONY: bench-relay bench
+.PHONY: bench-relay bench bench-hive chaos fuzz
 bench-relay: setup ## Runtime relay vs bare confluent-kafka relay -> bench/results/relay.json
 	@$(UV) run --frozen python bench/relay/run.py
+bench-hive: setup ## Hive latency at 50 signals/s and max throughput vs a bare relay chain -> bench/results/hive.json
+	@$(HIVE) infra up
+	@$(UV) run --frozen python bench/hive/run.py
+chaos: setup ## Full-year chaos drill: kill every service and restart Kafka mid-replay -> bench/results/chaos.json
+	@$(HIVE) infra up
+	@$(UV) run --frozen python bench/chaos/run.py
+fuzz: setup ## 100,000 malformed raw messages and 100,000 hub API requests -> bench/results/fuzz.json
+	@$(HIVE) infra up
+	@$(UV) run --frozen python bench/fuzz/run.py --raw 100000 --hub 100000
 bench: setup ## Every benchmark in bench/ -> bench/results/*.json
 	@$(HIVE) infra up
 	@for b in bench/*/run.py; do echo "== $$b"; $(UV) run --frozen python $$b; done

@@ -32,7 +32,7 @@ class ServiceSettings(KafkaSettings):
     heartbeat_interval_s: float = Field(5.0, gt=0)
     batch_max: int = Field(500, ge=1, le=100_000)
     poll_timeout_s: float = Field(0.1, gt=0)
-    commit_interval_ms: int = Field(1000, ge=0)
+    commit_interval_ms: int = Field(1000, ge=0)  # 0: commit after every batch
     linger_ms: float = Field(1.0, ge=0)
     exactly_once: bool = False
     handler_max_attempts: int = Field(5, ge=1)

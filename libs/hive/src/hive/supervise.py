@@ -196,6 +196,7 @@ class Supervisor:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         child.started_at = self._clock()
         child.restart_at = None
@@ -212,6 +213,15 @@ class Supervisor:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         with self.log_file(child.spec.name).open("a") as log:
             log.write(f"{stamp} [supervisor] {child.spec.name}: {message}\n")
+
+
+def _die_with_parent() -> None:
+    """Linux: a child gets SIGTERM if the supervisor itself is killed, so none is orphaned."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signal(child: _Child, sig: signal.Signals) -> None:

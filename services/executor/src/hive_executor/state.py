@@ -103,14 +103,31 @@ def load_bot(text: str) -> BotState:
     return _BOT.validate_python(_unwrap(text, "bot"))
 
 
+# A bar never changes once buffered, and the buffer is written after every batch: encode each
+# bar once (the same text json.dumps would give inside the whole document).
+_ROW_TEXT: dict[str, str] = {}
+_ROW_TEXT_MAX = 20_000
+
+
+def _row_text(bar: Bar) -> str:
+    text = _ROW_TEXT.get(bar.event_id)
+    if text is None:
+        if len(_ROW_TEXT) >= _ROW_TEXT_MAX:
+            _ROW_TEXT.clear()
+        text = _ROW_TEXT[bar.event_id] = json.dumps(bar.to_row(), separators=(",", ":"))
+    return text
+
+
 def dump_market(market: MarketState) -> str:
-    body = {
-        "symbol": market.symbol,
-        "bars": [b.to_row() for b in market.bars],
-        "evicted_through": market.evicted_through,
-        "updates": market.updates,
-    }
-    return _wrap("market", body)
+    head = json.dumps(
+        {"state_version": STATE_VERSION, "kind": "market", "state": {"symbol": market.symbol}},
+        separators=(",", ":"),
+    )[:-2]  # drop the closing "}}" to append the rest of the state
+    tail = json.dumps(
+        {"evicted_through": market.evicted_through, "updates": market.updates},
+        separators=(",", ":"),
+    )[1:]
+    return f'{head},"bars":[{",".join(_row_text(b) for b in market.bars)}],{tail}}}'
 
 
 def load_market(text: str) -> MarketState:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from hive.cli import audit, bots, contracts, control, ingest, market, models, parser
+from hive.cli.replay import replay
+from hive.cli.report import report_cmd
 from hive.cli.run import run_app
 
 app = typer.Typer(
@@ -29,6 +31,8 @@ app.add_typer(audit.audit_app, name="audit")
 app.add_typer(control.control_app, name="control")
 app.add_typer(models.models_app, name="models")
 app.command("run")(run_app)
+app.command("report")(report_cmd)
+app.command("replay")(replay)
 
 try:  # the infra group is optional in images that run one service only
     from hive.cli import infra

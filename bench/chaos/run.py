@@ -1,0 +1,109 @@
+"""Full-year chaos drill: the sample year replayed undisturbed, then again while every service in
+turn is SIGKILLed and the Kafka broker is restarted; trades, balances and orders must match.
+
+    uv run python bench/chaos/run.py [--bars 6225] [--kill-every 600] [--kafka-at 5200]
+
+Prints the comparison and writes bench/results/chaos.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from hive import infra
+from hive.market import read_bundled_eurusd
+from hive.playback import inputs, merge
+from hive.playback.chaos import Disturber, Outcome, run_drill
+from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
+from hive.supervise import free_port
+from hive_risk_gate.bots import load_bots
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results" / "chaos.json"
+
+
+def _config(env: dict[str, str], tag: str) -> SessionConfig:
+    state = infra.InfraSettings().state / "chaos" / tag
+    return SessionConfig(
+        env=env,
+        log_dir=state / "logs",
+        model_store=state / "models",
+        hub_port=free_port(),
+        admin_key="chaos-admin-" + uuid.uuid4().hex,
+    )
+
+
+def _restart_kafka() -> None:
+    settings = infra.InfraSettings()
+    infra.down(["kafka"], settings=settings)
+    infra.up(["kafka"], settings=settings)
+
+
+def _summary(o: Outcome) -> dict[str, object]:
+    return {
+        "seconds": round(o.seconds, 1),
+        "trades": len(o.trades),
+        "real_trades": sum(1 for t in o.trades if not t[2]),
+        "balances": {b: {"balance": v[0], "equity": v[1]} for b, v in sorted(o.balances.items())},
+        "orders_filled": len(o.fills),
+        "orders_filled_twice": o.duplicate_orders(),
+        "duplicate_records": o.duplicate_records,
+        "events": o.events,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bars", type=int, default=6225, help="replay the first N bars of 2017")
+    ap.add_argument("--kill-every", type=int, default=600, help="bars between two kills")
+    ap.add_argument("--kafka-at", type=int, default=5200, help="bar at which Kafka restarts")
+    args = ap.parse_args()
+    env = dict(os.environ) | infra.endpoints()
+    bars = list(read_bundled_eurusd())[: args.bars]
+    channels = [inputs.ChannelSpec(p, None) for p in inputs.sample_channels()]
+    messages = [m for m in inputs.read_channels(channels) if m["ts_event"] < bars[-1]["ts_event"]]
+    items = merge(bars, messages)
+    bots = load_bots(inputs.sample_bots()).to_records(items[0].ts)
+    print(f"{len(bars)} bars, {len(messages)} messages, {len(bots)} bots")
+
+    calm = run_drill(_config(env, "calm"), items, bots)
+    print(f"undisturbed: {calm.seconds:.0f} s, {len(calm.trades)} trades")
+
+    def disturb(session: Session) -> Disturber:
+        return Disturber(session, list(SERVICE_NAMES), args.kill_every,
+                         restart_kafka=_restart_kafka, kafka_at_bar=args.kafka_at)  # fmt: skip
+
+    storm = run_drill(_config(env, "storm"), items, bots, disturb=disturb)
+    same = {
+        "trades": storm.trades == calm.trades,
+        "balances": storm.balances == calm.balances,
+        "orders": storm.fills == calm.fills,
+    }
+    ok = all(same.values()) and not storm.duplicate_orders()
+    ok = ok and not any(storm.duplicate_records.values())
+    result = {
+        "bars": len(bars),
+        "messages": len(messages),
+        "bots": len(bots),
+        "identical": same,
+        "passed": ok,
+        "undisturbed": _summary(calm),
+        "disturbed": _summary(storm),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("identical", "passed")}, indent=2))
+    for k in ("undisturbed", "disturbed"):
+        s = result[k]
+        print(f"{k:12s} {s['seconds']:>7} s  trades {s['trades']}  balances {s['balances']}")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
