@@ -212,3 +212,24 @@ def test_bad_settings_fail_fast():
         HubSettings(hub_api_keys='{"x": {"role": "god", "sha256": "00"}}')
     with pytest.raises(ValidationError, match="hub_webhook_secrets"):
         HubSettings(hub_webhook_secrets='{"tv": "plain-secret"}')
+
+
+def test_fuzz_findings_are_4xx_not_500(hub):
+    """Found by bench/fuzz: a NUL in a path or query value reached PostgreSQL (which refuses
+    it: a 500), and a webhook body of deeply nested JSON overflowed the decoder (a 500)."""
+    for path, params in [
+        ("/v1/bots/%00", {}),
+        ("/v1/models/x/%00/lineage", {}),
+        ("/v1/signals", {"source": "a\x00b"}),
+        ("/v1/signals", {"sym\x00bol": "x"}),
+    ]:
+        r = hub.get(path, params=params, headers=h("viewer"))
+        assert r.status_code == 400 and "NUL" in r.json()["detail"], (path, r.text)
+    r = hub.post(
+        "/v1/ingest/webhook",
+        params={"source": "tv", "token": "tok"},
+        content="[" * 20_000 + "]" * 20_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and "nested too deeply" in r.text
+    assert hub.box.sent == []

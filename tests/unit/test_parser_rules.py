@@ -363,3 +363,15 @@ def test_pathological_text_is_read_in_linear_time(parser, text):
     result = parser.parse(raw(1, text, reply_to_message_id="0"))
     assert time.process_time() - start < 2.0
     assert result.rejection is not None
+
+
+def test_a_time_no_calendar_holds_is_an_invalid_record_not_an_unencodable_signal(parser):
+    """Found by bench/fuzz: posted_at = the largest long with 'Expires in 6 hours' gave an
+    expires_at beyond a long, so the parsed signal failed its own schema."""
+    text = "GBPCHF SELL LIMIT 1.1420\nSL 1.1460\nTP 1.1360\nExpires in 6 hours"
+    for field in ("posted_at", "edited_at"):
+        for ms in (2**63 - 1, -(2**63), 253_402_300_800_000):
+            r = parser.parse(raw(f"{field}{ms}", text, **{field: ms}))
+            assert reason(r) == "invalid_record" and field in r.rejection.detail
+    s = one_signal(parser.parse(raw(9, text, posted_at=253_402_300_799_999 - 7 * 3_600_000)))
+    assert s["expires_at"] == 253_402_300_799_999 - 3_600_000

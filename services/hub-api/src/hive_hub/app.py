@@ -109,6 +109,16 @@ def create_app(
             {"detail": {"message": "invalid request", "problems": problems}}, status_code=422
         )
 
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: a path or query value with one would fail in the
+        # database (a 500); it is the caller's mistake, so it is answered as one.
+        if "\x00" in request.url.path or any(
+            "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()
+        ):
+            return JSONResponse({"detail": "NUL character in the path or query"}, status_code=400)
+        return await call_next(request)
+
     for r in (read.router, bots_write.router, control.router, ingest.router, system.router):
         app.include_router(r)
     app.mount("/dashboard", StaticFiles(directory=system.DASHBOARD), name="dashboard")

@@ -14,8 +14,8 @@ MAX_DAILY_LOSS_PCT: Final = 3.0
 MAX_DRAWDOWN_PCT: Final = 10.0
 MIN_CONFIDENCE: Final = 0.40
 
-RULE_SETS: Final = ("ftmo_2step", "strict", "constitution")
-RuleSet = Literal["ftmo_2step", "strict", "constitution"]
+RULE_SETS: Final = ("ftmo_2step", "ftmo_2step_swing", "strict", "constitution")
+RuleSet = Literal["ftmo_2step", "ftmo_2step_swing", "strict", "constitution"]
 
 # Enum symbols of the Avro records the gate reads and writes.
 DIRECTIONS: Final = ("BUY", "SELL")

@@ -38,6 +38,7 @@ __all__ = [
 
 DEFAULT_VERSION = "signal-parser 0.1.0"
 _CONTENT_TYPES = frozenset({"TEXT", "JSON"})
+_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999  # 0001-01-01 .. 9999-12-31 UTC
 _ALNUM = re.compile(r"[^\W_]")
 
 # Confidence of an update's link, in hundredths.
@@ -92,6 +93,11 @@ def _meta(raw: Mapping[str, Any]) -> _Meta | Rejection:
     edited = get("edited_at")
     if edited is not None and type(edited) is not int:
         edited = to_millis(edited)
+    for name, ms in (("posted_at", posted), ("edited_at", edited)):
+        # Times a calendar can hold: an expiry computed from one outside (e.g. the largest long)
+        # would itself not be a long, and the signal would be refused by its own schema.
+        if ms is not None and not _MIN_MS <= ms <= _MAX_MS:
+            return Rejection("invalid_record", f"{name} {ms} is not a date (epoch ms)")
     revision = get("revision", 0)
     if type(revision) is not int or revision < 0:
         revision = 0

@@ -37,6 +37,10 @@ from hive.runtime.replay import Ends, load_tables, restore_handler_state
 log = logging.getLogger(__name__)
 
 DLQ_HEADER_PREFIX = "hive.dlq."
+# librdkafka's default `message.max.bytes`: the producer refuses a larger record outright.
+PRODUCER_MAX_MESSAGE_BYTES = 1_000_000
+# Room for what librdkafka counts beyond key, value and header bytes (varints, attributes).
+_RECORD_OVERHEAD = 1024
 
 
 class DeliveryFailedError(RuntimeError):
@@ -101,7 +105,11 @@ class ServiceLoop:
         self._delivery_errors: list[str] = []
 
         self.consumer = Consumer(self._consumer_conf(consumer_overrides or {}))
-        self.producer = Producer(self._producer_conf(producer_overrides or {}))
+        producer_conf = self._producer_conf(producer_overrides or {})
+        self._max_message_bytes = int(
+            producer_conf.get("message.max.bytes", PRODUCER_MAX_MESSAGE_BYTES)
+        )
+        self.producer = Producer(producer_conf)
         self.health = HealthServer(
             settings.http_host,
             settings.http_port,
@@ -217,11 +225,20 @@ class ServiceLoop:
             committed = {
                 (p.topic, p.partition): p.offset for p in consumer.committed(partitions, 30)
             }
+            moved = []
             for p in partitions:
                 end = self._table_ends.get((p.topic, p.partition))
                 if end is not None and committed.get((p.topic, p.partition), -1) < end:
                     p.offset = end
+                    moved.append(TopicPartition(p.topic, p.partition, end))
             consumer.assign(partitions)
+            if moved:
+                # What was loaded is handled: say so, or the group shows a lag there until the
+                # next record arrives (a lockstep replay would wait for it forever).
+                try:
+                    consumer.commit(offsets=moved, asynchronous=False)
+                except KafkaException as exc:
+                    log.warning("could not commit the loaded table offsets: %s", exc)
         self._assigned = True
         log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
 
@@ -265,6 +282,9 @@ class ServiceLoop:
         else:
             self._await_acks()
             self._store_offsets(good)
+            if self.settings.commit_interval_ms == 0:
+                # Commit every batch (a lockstep replay reads committed offsets to see progress).
+                self._commit_stored()
         self.metrics.batch_seconds.labels(self.settings.service_name).observe(
             time.perf_counter() - started
         )
@@ -348,8 +368,7 @@ class ServiceLoop:
             "dead letter %s[%s]@%s: %s %s", topic, msg.partition(), msg.offset(), reason, detail
         )
         p = DLQ_HEADER_PREFIX
-        headers: list[tuple[str, str | bytes | None]] = [
-            *(msg.headers() or []),
+        own: list[tuple[str, str | bytes | None]] = [
             (f"{p}reason", reason.encode()),
             (f"{p}error", detail[:4000].encode()),
             (f"{p}source.topic", topic.encode()),
@@ -357,7 +376,12 @@ class ServiceLoop:
             (f"{p}source.offset", str(msg.offset()).encode()),
             (f"{p}service", self.settings.service_name.encode()),
         ]
-        return _Encoded(self.codecs.dlq_topic(topic), msg.key(), msg.value() or b"", headers)
+        raw = msg.headers() or []
+        carried: Headers = list(raw.items()) if isinstance(raw, dict) else list(raw)
+        key, value, headers = fit_dead_letter(
+            msg.key(), msg.value() or b"", carried, own, self._max_message_bytes
+        )
+        return _Encoded(self.codecs.dlq_topic(topic), key, value, headers)
 
     def _produce(self, rec: _Encoded) -> None:
         while True:
@@ -392,6 +416,12 @@ class ServiceLoop:
             last[(str(m.topic()), int(m.partition() or 0))] = int(m.offset() or 0)
         return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
 
+    def _commit_stored(self) -> None:
+        try:
+            self.consumer.commit(asynchronous=True)
+        except KafkaException as exc:  # nothing stored yet, or revoked: the next batch commits
+            log.debug("commit skipped: %s", exc)
+
     def _store_offsets(self, messages: list[Message]) -> None:
         try:
             self.consumer.store_offsets(offsets=self._positions(messages))
@@ -418,6 +448,39 @@ class ServiceLoop:
             self._produce(rec)
             self.producer.poll(0)
         self.metrics.heartbeats.labels(self.settings.service_name).inc()
+
+
+Headers = list[tuple[str, str | bytes | None]]
+
+
+def _size(key: bytes | None, value: bytes, headers: Headers) -> int:
+    hdrs = sum(len(k.encode()) + len(v or b"") for k, v in headers)
+    return len(key or b"") + len(value) + hdrs + _RECORD_OVERHEAD
+
+
+def fit_dead_letter(
+    key: bytes | None, value: bytes, carried: Headers, own: Headers, max_bytes: int
+) -> tuple[bytes | None, bytes, Headers]:
+    """The dead letter as big as the producer takes. An input close to the record size limit
+    plus the dead-letter headers would be refused, and a dead letter that cannot be written
+    would stop the service on every restart. So its value is cut to fit (the header
+    hive.dlq.value.truncated says from how many bytes; the whole record stays on the source
+    topic at hive.dlq.source.partition/offset), and if the input's own headers are what does
+    not fit, they are dropped (hive.dlq.headers.dropped says how many)."""
+    p = DLQ_HEADER_PREFIX
+    headers = [*carried, *own]
+    if _size(key, value, headers) <= max_bytes:
+        return key, value, headers
+    if _size(key, b"", headers) > max_bytes // 2:
+        headers = [*own, (f"{p}headers.dropped", str(len(carried)).encode())]
+    if len(key or b"") > max_bytes // 4:
+        headers.append((f"{p}key.truncated", str(len(key or b"")).encode()))
+        key = (key or b"")[: max_bytes // 4]
+    note: Headers = [(f"{p}value.truncated", str(len(value)).encode())]
+    room = max(0, max_bytes - _size(key, b"", [*headers, *note]))
+    if len(value) > room:
+        value, headers = value[:room], [*headers, *note]
+    return key, value, headers
 
 
 def _header_map(raw: object) -> dict[str, bytes]:

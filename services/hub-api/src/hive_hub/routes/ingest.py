@@ -109,6 +109,8 @@ async def webhook(
             body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise HTTPException(422, f"the body is not valid JSON: {exc}") from None
+        except RecursionError:  # e.g. 20,000 nested arrays: the decoder's stack runs out
+            raise HTTPException(422, "the body's JSON is nested too deeply") from None
         if not isinstance(body, dict | list):
             raise HTTPException(422, "a JSON body must be an object or a list of objects")
         kind = "JSON"
