@@ -148,12 +148,11 @@ def test_disturber_kills_in_turn_and_restarts_kafka_once(monkeypatch):
     )
     for bars in range(0, 40):
         d(Progress(bars=bars))
-    d.join()
     assert killed == [11, 22]
     assert restarts == [1]
     assert [e.split(":")[1].strip() for e in d.events] == [
         "SIGKILL parser (pid 11)",
-        "Kafka broker stopped and started again",
+        "Kafka broker stopped and started again (0 s)",
         "SIGKILL gate (pid 22)",
         "ghost was not running",
     ]

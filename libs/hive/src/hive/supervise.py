@@ -38,6 +38,7 @@ HIVE_SERVICES: tuple[tuple[str, str], ...] = (
     ("hive_hub", "hub-api"),
 )
 ADMIN_KEY_VAR = "HIVE_HUB_ADMIN_KEY"
+STARTUP_GRACE_S = 300.0  # how long a child may take to answer /healthz for the first time
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class _Child:
     crashes: int = 0  # consecutive, drives the backoff
     last_exit: int | None = None
     restart_at: float | None = None
+    unhealthy: int = 0  # consecutive failed /healthz probes
+    seen_healthy: bool = False  # since its last start: a service still booting is not stuck
+    probed_at: float = 0.0
 
 
 class Supervisor:
@@ -94,6 +98,8 @@ class Supervisor:
         backoff: Backoff = Backoff(),
         stop_timeout_s: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
+        liveness_interval_s: float = 5.0,
+        liveness_failures: int = 6,
     ) -> None:
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
@@ -101,6 +107,8 @@ class Supervisor:
         self.log_dir = log_dir
         self.backoff = backoff
         self.stop_timeout_s = stop_timeout_s
+        self.liveness_interval_s = liveness_interval_s
+        self.liveness_failures = liveness_failures
         self._env = dict(os.environ if base_env is None else base_env)
         self._clock = clock
         self._children = {s.name: _Child(s) for s in specs}
@@ -127,10 +135,40 @@ class Supervisor:
                     child.restarts += 1
                     self._spawn(child)
 
+    def check_health(self) -> list[str]:
+        """Probe /healthz of running children; SIGKILL one that failed `liveness_failures` probes
+        in a row (a service stuck in a call that never returns cannot stop itself), so the
+        usual restart follows. Returns the names killed."""
+        if self.liveness_interval_s <= 0:
+            return []
+        now = self._clock()
+        with self._lock:
+            due = [c for c in self._children.values()
+                   if c.proc is not None and c.proc.poll() is None and c.spec.http_port
+                   and now - c.probed_at >= self.liveness_interval_s]  # fmt: skip
+            for c in due:
+                c.probed_at = now
+        killed = []
+        for child in due:
+            assert child.spec.http_port is not None
+            if probe_health(child.spec.http_port):
+                child.unhealthy, child.seen_healthy = 0, True
+                continue
+            if not child.seen_healthy and now - child.started_at < STARTUP_GRACE_S:
+                continue
+            child.unhealthy += 1
+            if child.unhealthy >= self.liveness_failures and child.proc is not None:
+                self._log(child, f"unhealthy for {child.unhealthy} probes: killing it")
+                _signal(child, signal.SIGKILL)
+                child.unhealthy, child.seen_healthy = 0, False
+                killed.append(child.spec.name)
+        return killed
+
     def run(self, stop: threading.Event, interval_s: float = 0.2) -> None:
         """Poll until `stop` is set (a signal handler sets it); the caller then calls stop()."""
         while not stop.wait(interval_s):
             self.poll()
+            self.check_health()
 
     def stop(self) -> dict[str, int | None]:
         """SIGTERM every child, wait up to stop_timeout_s, SIGKILL the rest. Returns exit codes."""
@@ -200,6 +238,7 @@ class Supervisor:
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 (one C call, see above)
             )
         child.started_at = self._clock()
+        child.seen_healthy = False
         child.restart_at = None
         self._log(child, f"started pid {child.proc.pid} (restarts {child.restarts})")
 
@@ -281,6 +320,15 @@ def hive_specs(
             env |= {ADMIN_KEY_VAR: admin_key, "HIVE_HUB_PORT": str(hub_port)}
         specs.append(ChildSpec(name, [python, "-m", package], env, http_port=port))
     return specs
+
+
+def probe_health(port: int, host: str = "127.0.0.1", timeout_s: float = 2.0) -> bool:
+    """GET /healthz: 200 means the service's loop is turning."""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=timeout_s) as r:
+            return int(r.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def probe_ready(port: int, host: str = "127.0.0.1", timeout_s: float = 1.0) -> bool:

@@ -78,6 +78,7 @@ def _supervise(sup: Supervisor, stop: threading.Event, hub_port: int, status_eve
     last = time.monotonic()
     while not stop.wait(0.2):
         sup.poll()
+        sup.check_health()
         if status_every > 0 and time.monotonic() - last >= status_every:
             _print_status(sup)
             last = time.monotonic()

@@ -121,6 +121,9 @@ class TailReader:
         )
         return {(tp.topic, tp.partition): int(f.result().offset) for tp, f in futures.items()}
 
+    def renew_admin(self) -> None:
+        self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+
     def close(self) -> None:
         if self._consumer is not None:
             self._consumer.close()
@@ -131,6 +134,7 @@ class Quiescence:
     """Waits until the watched consumer groups have handled everything in their partitions."""
 
     def __init__(self, bootstrap: str, groups: Iterable[str], tail: TailReader) -> None:
+        self.bootstrap = bootstrap
         self.admin = AdminClient({"bootstrap.servers": bootstrap})
         self.groups = list(groups)
         self.tail = tail
@@ -218,6 +222,10 @@ class Quiescence:
                     return rounds
             except KafkaException as exc:  # the broker restarting: ask again until the deadline
                 lagging = {f"(kafka: {exc})": []}
+                # After a broker restart the admin client can keep answering from stale
+                # metadata (FENCED_LEADER_EPOCH on every call): start afresh.
+                self.admin = AdminClient({"bootstrap.servers": self.bootstrap})
+                self.tail.renew_admin()
             if time.monotonic() > deadline:
                 raise NotSettledError(
                     f"the hive did not settle within {timeout_s:.0f} s: {lagging}"

@@ -10,6 +10,7 @@ Delivery rules (DESIGN.md "Rules every service follows"):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -37,10 +38,16 @@ from hive.runtime.replay import Ends, load_tables, restore_handler_state
 log = logging.getLogger(__name__)
 
 DLQ_HEADER_PREFIX = "hive.dlq."
+# Bound on each transaction call (librdkafka's default is to wait forever).
+TRANSACTION_TIMEOUT_S = 30.0
 # librdkafka's default `message.max.bytes`: the producer refuses a larger record outright.
 PRODUCER_MAX_MESSAGE_BYTES = 1_000_000
 # Room for what librdkafka counts beyond key, value and header bytes (varints, attributes).
 _RECORD_OVERHEAD = 1024
+
+
+class TransactionLostError(RuntimeError):
+    """An exactly-once batch could not be committed; the service stops and restarts clean."""
 
 
 class DeliveryFailedError(RuntimeError):
@@ -274,11 +281,7 @@ class ServiceLoop:
             for extra in self._batch_end():
                 self._produce(self._encode(extra))
         if eos:
-            positions = self._positions(good)
-            self.producer.send_offsets_to_transaction(
-                positions, self.consumer.consumer_group_metadata()
-            )
-            self.producer.commit_transaction()
+            self._commit_transaction(self._positions(good))
         else:
             self._await_acks()
             self._store_offsets(good)
@@ -415,6 +418,24 @@ class ServiceLoop:
         for m in messages:
             last[(str(m.topic()), int(m.partition() or 0))] = int(m.offset() or 0)
         return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+
+    def _commit_transaction(self, positions: list[TopicPartition]) -> None:
+        """Offsets and outputs as one transaction, bounded in time.
+
+        After a broker restart or a rebalance the group metadata can be stale and these calls
+        would wait forever. Giving up aborts the batch (nothing of it becomes visible) and stops
+        the service with an error; its restart reads from the last committed offsets.
+        """
+        timeout = TRANSACTION_TIMEOUT_S
+        try:
+            self.producer.send_offsets_to_transaction(
+                positions, self.consumer.consumer_group_metadata(), timeout
+            )
+            self.producer.commit_transaction(timeout)
+        except KafkaException as exc:
+            with contextlib.suppress(KafkaException):
+                self.producer.abort_transaction(timeout)
+            raise TransactionLostError(f"batch transaction not committed: {exc}") from exc
 
     def _commit_stored(self) -> None:
         try:
