@@ -124,16 +124,11 @@ def _day(ms: int) -> str:
 
 
 def _load_bots(path: Path) -> Any:
-    from hive_risk_gate.bots import BotConfigError, load_bots
+    from hive.cli.bots import _load  # the same checks and messages as `hive bots check`
 
     if not path.is_file():
         raise typer.BadParameter(f"{path}: no such file", param_hint="--bots")
-    try:
-        return load_bots(path)
-    except BotConfigError as exc:
-        for problem in exc.problems:
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2) from None
+    return _load(path)
 
 
 def _run_session(
