@@ -67,8 +67,9 @@ def replay(
     fresh: Annotated[
         bool,
         typer.Option(
+            "--fresh/--keep-state",
             help="Start from empty topics, groups, models and read models (--keep-state: "
-            "replay on top of what the hive has seen; the same bars twice are ignored)"
+            "replay on top of what the hive has seen; the same bars twice are ignored)",
         ),
     ] = True,
     report: Annotated[Path | None, typer.Option(help="HTML report to write at the end")] = Path(

@@ -79,8 +79,8 @@ class Session:
         reset_topics(self.bootstrap, load_catalogue())
         reset_model_store(self.config.model_store)
         url = self.env.get("HIVE_DATABASE_URL", "")
-        if url.startswith("postgresql"):
-            asyncio.run(reset_database_schema(url, DB_SCHEMA))
+        if url.startswith("postgresql"):  # the schema the hub will use (SQLite: a file per run)
+            asyncio.run(reset_database_schema(url, self._child_env()["HIVE_DATABASE_SCHEMA"]))
 
     def publish_bots(self, records: Sequence[Mapping[str, Any]]) -> None:
         from hive.publish import publish_records
