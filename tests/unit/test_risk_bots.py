@@ -182,8 +182,8 @@ BAD_CASES = [
     (_delete(["bots", 1, "cell"]), P + "bots[1] (strict-1).cell: is required"),
     (
         _set(["bots", 1, "rule_set"], "ftmo"),
-        P + "bots[1] (strict-1).rule_set: must be one of ftmo_2step, strict, constitution, "
-        "got 'ftmo'",
+        P + "bots[1] (strict-1).rule_set: must be one of ftmo_2step, ftmo_2step_swing, strict, "
+        "constitution, got 'ftmo'",
     ),
     (
         _set(["bots", 0, "sources", 0, "weight"], -1),
