@@ -76,7 +76,14 @@ class Session:
     # -- set-up --------------------------------------------------------------------------
     def reset(self) -> None:
         """Empty topics, no groups, no learned models, an empty read-model schema."""
-        reset_topics(self.bootstrap, load_catalogue())
+        from hive.admin.schemas import register_all
+
+        catalogue = load_catalogue()
+        reset_topics(self.bootstrap, catalogue)
+        # Idempotent; the local registry keeps its schemas in memory, so a restarted one is empty.
+        failed = [r for r in register_all(self.codecs.client, catalogue) if not r.ok]
+        if failed:
+            raise NotSettledError(f"schemas could not be registered: {failed[:3]}")
         reset_model_store(self.config.model_store)
         url = self.env.get("HIVE_DATABASE_URL", "")
         if url.startswith("postgresql"):  # the schema the hub will use (SQLite: a file per run)
