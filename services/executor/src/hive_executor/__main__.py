@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 
 from hive.config import load_settings
-from hive.contracts import CodecRegistry, load_catalogue
-from hive.contracts.serde import make_registry_client
 from hive.liveness import GovernorWatch
 from hive.logs import configure_logging
 from hive.runtime.records import InboundRecord
-from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
+from hive.runtime.state_store import StateStore
 from hive_executor.engine import Executor, ExecutorConfig
 from hive_executor.service import INPUTS, OUTPUTS, STATE, TABLES, ExecutorService
 from hive_executor.settings import ExecutorSettings
@@ -32,21 +30,20 @@ def config_from(settings: ExecutorSettings) -> ExecutorConfig:
     )
 
 
-def restore(settings: ExecutorSettings, service: ExecutorService) -> int:
-    """Read the recovery store whole (committed records only) into the engine."""
-    codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
+def state_store(service: ExecutorService) -> StateStore:
+    """The recovery store: the newest record of each state key this instance owns."""
     latest: dict[str, InboundRecord] = {}
 
     def keep(rec: InboundRecord) -> None:
         if not rec.tombstone and service.owns(rec):
             latest[str(rec.value["state_key"])] = rec
 
-    read_until(
-        settings.kafka_bootstrap, end_offsets(settings.kafka_bootstrap, [STATE]), codecs, keep
-    )
-    for rec in latest.values():
-        service.restore(rec)
-    return len(latest)
+    def restored() -> None:
+        for rec in latest.values():
+            service.restore(rec)
+        log.info("restored %d state key(s) from %s", len(latest), STATE)
+
+    return StateStore(topics=(STATE,), keep=keep, restored=restored)
 
 
 def main() -> int:
@@ -58,9 +55,7 @@ def main() -> int:
         GovernorWatch(int(settings.governor_timeout_s * 1000)),
         namespace=settings.consumer_group,
     )
-    # Before the tables load: a bot the store knows must not be opened again as new.
-    restored = restore(settings, service)
-    log.info("restored %d state key(s) from %s", restored, STATE)
+    # The runtime reads the store before the tables: a bot it knows is not opened again as new.
     return run_service(
         settings,
         INPUTS,
@@ -68,6 +63,7 @@ def main() -> int:
         service.handle,
         tables=TABLES,
         batch_end=service.write_state,
+        state_store=state_store(service),
     )
 
 

@@ -6,13 +6,11 @@ import logging
 
 from hive.audit import AUDIT_TOPIC, AuditChain
 from hive.config import load_settings
-from hive.contracts import CodecRegistry, load_catalogue
-from hive.contracts.serde import make_registry_client
 from hive.logs import configure_logging
 from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import InboundRecord
-from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
+from hive.runtime.state_store import StateStore
 from hive_governor.governor import Governor
 from hive_governor.service import (
     BREAKERS,
@@ -28,10 +26,9 @@ from hive_governor.settings import GovernorSettings
 log = logging.getLogger("hive_governor")
 
 
-def restore(settings: GovernorSettings, governor: Governor, chain: AuditChain) -> None:
+def state_store(governor: Governor, chain: AuditChain, gauges: BreakerGauges) -> StateStore:
     """Breaker states from the compacted topic; the audit chain (and the change guard's
     history in it) from the governor's own chain, oldest first."""
-    codecs = CodecRegistry(make_registry_client(settings.schema_registry_url), load_catalogue())
     breakers: dict[str, dict[str, object]] = {}
     own: list[dict[str, object]] = []
 
@@ -41,14 +38,17 @@ def restore(settings: GovernorSettings, governor: Governor, chain: AuditChain) -
         elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
             own.append(rec.value)
 
-    ends = end_offsets(settings.kafka_bootstrap, [BREAKERS, AUDIT_TOPIC])
-    read_until(settings.kafka_bootstrap, ends, codecs, keep)
-    for record in breakers.values():
-        governor.restore_breaker(record)
-    for event in own:
-        governor.restore_audit(event)
-    chain.resume_after(own[-1] if own else None)
-    log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
+    def restored() -> None:
+        for record in breakers.values():
+            governor.restore_breaker(record)
+        for event in own:
+            governor.restore_audit(event)
+        chain.resume_after(own[-1] if own else None)
+        for state in governor.breaker_states():  # what was restored is what is in force
+            gauges.observe(state)
+        log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
+
+    return StateStore(topics=(BREAKERS, AUDIT_TOPIC), keep=keep, restored=restored)
 
 
 def main() -> int:
@@ -62,13 +62,18 @@ def main() -> int:
         chain=chain,
         escalation=settings.escalation_config(),
     )
-    restore(settings, governor, chain)
     metrics = ServiceMetrics(settings.service_name)
     gauges = BreakerGauges(metrics.registry)
-    for state in governor.breaker_states():  # what was restored is what is in force
-        gauges.observe(state)
     service = GovernorService(governor, gauges=gauges)
-    return run_service(settings, INPUTS, OUTPUTS, service.handle, tables=TABLES, metrics=metrics)
+    return run_service(
+        settings,
+        INPUTS,
+        OUTPUTS,
+        service.handle,
+        tables=TABLES,
+        metrics=metrics,
+        state_store=state_store(governor, chain, gauges),
+    )
 
 
 if __name__ == "__main__":

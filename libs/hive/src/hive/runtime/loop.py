@@ -34,6 +34,7 @@ from hive.runtime.records import (
     key_text,
 )
 from hive.runtime.replay import Ends, load_tables, restore_handler_state
+from hive.runtime.state_store import StateStore, restore_state_store
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ServiceLoop:
         after_restore: Callable[[], None] | None = None,
         tables: Sequence[str] = (),
         batch_end: BatchEnd | None = None,
+        state_store: StateStore | None = None,
         consumer_overrides: dict[str, Any] | None = None,
         producer_overrides: dict[str, Any] | None = None,
     ) -> None:
@@ -99,6 +101,7 @@ class ServiceLoop:
         self._restore_state = restore_state
         self._after_restore = after_restore
         self._batch_end = batch_end
+        self._state_store = state_store
         # Table topics (compacted state: the bot registry, breakers) are loaded whole before
         # any event is handled, so no signal is judged against an empty registry.
         self._tables = [t for t in tables if t in self.inputs]
@@ -190,6 +193,9 @@ class ServiceLoop:
 
     def run(self) -> None:
         """Process until `stop()`; then commit and close. Raises on unrecoverable errors."""
+        if self._state_store is not None:
+            # The service's own state first: tables and inputs are judged against it.
+            restore_state_store(self.settings.kafka_bootstrap, self._state_store, self.codecs)
         self.health.start()
         self.health.register_prometheus_target(
             self.settings.service_name, self.settings.instance_id

@@ -18,6 +18,7 @@ from hive.logs import configure_logging
 from hive.runtime.loop import BatchEnd, ServiceLoop
 from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import Handler, OutboundRecord
+from hive.runtime.state_store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def build_loop(
     tables: Sequence[str] = (),
     batch_end: BatchEnd | None = None,
     metrics: ServiceMetrics | None = None,
+    state_store: StateStore | None = None,
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
@@ -100,6 +102,7 @@ def build_loop(
         tables=tables,
         batch_end=batch_end,
         metrics=metrics,
+        state_store=state_store,
     )
 
 
