@@ -124,3 +124,30 @@ def test_settings_fail_fast_naming_the_variable(monkeypatch, capsys) -> None:  #
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "HIVE_EXECUTOR_TIMEFRAME" in err and "HIVE_EXECUTOR_COMMISSION_PER_LOT" in err
+
+
+def test_the_state_store_keeps_the_newest_record_of_each_own_key_and_restores_them() -> None:
+    events = scenario(n_bars=120)
+    first = ExecutorService(Executor(config()), namespace="g1")
+    _, states = run(first, events)
+    second = ExecutorService(Executor(config()), namespace="g1")
+    store = second.state_store()
+    assert list(store.topics) == [STATE]
+    records = [InboundRecord(STATE, 0, n, s.key, s.value) for n, s in enumerate(states)]
+    foreign = {**states[0].value, "state_key": "g2/control"}  # another group's: not restored
+    records.append(InboundRecord(STATE, 0, len(records), "g2/control", foreign))
+    for rec in records:
+        store.keep(rec)
+    store.restored()
+    latest = {s.value["state_key"]: s.value["revision"] for s in states}
+    assert second.revisions == {k.removeprefix("g1/"): r for k, r in latest.items()}
+    assert second.engine.export_state() == {}  # restoring marks nothing as changed
+
+
+def test_settings_build_the_engine_config(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hive.config import load_settings
+
+    monkeypatch.setenv("HIVE_EXECUTOR_TIMEFRAME", "M15")
+    monkeypatch.setenv("HIVE_EXECUTOR_LEVERAGE", "30")
+    cfg = load_settings(ExecutorSettings).executor_config()
+    assert (cfg.timeframe, cfg.leverage, cfg.commission_per_lot) == ("M15", 30.0, 3.5)

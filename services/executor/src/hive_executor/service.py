@@ -7,11 +7,13 @@ whole before the first record is handled. Intents are de-duplicated on order_id 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.state_store import StateStore
 from hive_executor.engine import Executor, Output
 from hive_executor.errors import ExecutorInputError
 from hive_executor.state import STATE_VERSION
@@ -35,6 +37,9 @@ TABLES = [BOTS, BREAKERS]
 
 def _wall_ms() -> int:
     return int(time.time() * 1000)
+
+
+log = logging.getLogger(__name__)
 
 
 class ExecutorService:
@@ -103,6 +108,22 @@ class ExecutorService:
         self.revisions[key] = int(value["revision"])
         self.last_event_ms = max(self.last_event_ms, int(value["ts_event"]))
         self.engine.import_state(key, "" if value.get("deleted") else str(value["state"]))
+
+    def state_store(self) -> StateStore:
+        """The recovery store for the runtime: the newest record of each state key this
+        instance owns, restored once the runtime has read the topic to its end."""
+        latest: dict[str, InboundRecord] = {}
+
+        def keep(rec: InboundRecord) -> None:
+            if not rec.tombstone and self.owns(rec):
+                latest[str(rec.value["state_key"])] = rec
+
+        def restored() -> None:
+            for rec in latest.values():
+                self.restore(rec)
+            log.info("restored %d state key(s) from %s", len(latest), STATE)
+
+        return StateStore(topics=(STATE,), keep=keep, restored=restored)
 
     def write_state(self) -> list[OutboundRecord]:
         """The batch-end hook: one `executor.state` record per state key the batch changed."""

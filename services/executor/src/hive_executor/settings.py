@@ -1,10 +1,11 @@
-"""executor settings from the environment (prefix HIVE_)."""
+"""executor settings from the environment (prefix HIVE_), and the engine's config built from them."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
 from hive.config import ServiceSettings
+from hive_executor.config import ExecutorConfig
 
 
 class ExecutorSettings(ServiceSettings):
@@ -23,3 +24,16 @@ class ExecutorSettings(ServiceSettings):
     # No governor heartbeat for this long (wall clock): new entries are refused, exits are not.
     # 0 turns the watch off, only for running the executor without a governor.
     governor_timeout_s: float = Field(15.0, ge=0, le=3600)
+
+    def executor_config(self) -> ExecutorConfig:
+        """The engine's configuration (what the environment does not set keeps its default)."""
+        return ExecutorConfig(
+            timeframe=self.executor_timeframe,
+            slippage_pips=self.executor_slippage_pips,
+            commission_per_lot=self.executor_commission_per_lot,
+            swap_long_per_lot=self.executor_swap_long_per_lot,
+            swap_short_per_lot=self.executor_swap_short_per_lot,
+            leverage=self.executor_leverage,
+            bar_buffer=self.executor_bar_buffer,
+            default_expiry_ms=self.executor_default_expiry_ms,
+        )
