@@ -79,7 +79,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _validate(bot_id: str, body: BotIn, version: int) -> Any:
-    from hive_risk_gate.bots import BotConfigError, parse_bots
+    from hive.bots import BotConfigError, parse_bots
     from hive_risk_gate.cards.loader import CardLoader
 
     entry = body.model_dump(exclude={"expected_version"}, exclude_none=True)
@@ -110,7 +110,7 @@ async def _publish(
     deleted: bool = False,
     reason: str | None = None,
 ) -> Published:
-    from hive_risk_gate.bots import to_record
+    from hive.bots import to_record
 
     now = hub.clock()
     record = to_record(bot, ts_event=now, updated_by=who.name, deleted=deleted)
@@ -167,7 +167,7 @@ async def update_bot(
 async def delete_bot(
     hub: HubDep, s: SessionDep, who: Admin, bot_id: BotId, body: Annotated[DeleteBotIn, Body()]
 ) -> Published:
-    from hive_risk_gate.bots import BotConfigError, from_record
+    from hive.bots import BotConfigError, from_record
 
     row, version = await _current_version(hub, s, bot_id)
     if row is None or row.deleted:
