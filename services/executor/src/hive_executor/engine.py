@@ -47,6 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.bots import BotRecord
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
 from hive.limits import RuleSet
 from hive_executor.account import Account, Valuation, snapshot_record
@@ -72,7 +73,6 @@ from hive_executor.fills import exit_hits, market_entry, market_exit, pending_en
 from hive_executor.guard import Guard
 from hive_executor.inputs import (
     MODE_SEVERITY,
-    BotDef,
     Intent,
     Update,
     parse_bot,
@@ -185,19 +185,20 @@ class Executor:
                 self._sweep()
             return self._out
         d = parse_bot(record)
-        bot = self._bots.get(d.bot_id)
+        bot = self._bots.get(d.bot.bot_id)
         if bot is None:
             if not d.deleted:
-                self._open_account(d, record.get("event_id"))
+                self._open_account(d)
             return self._out
         # A later definition: the account itself (balance, currency) is never reset.
-        bot.cell_id, bot.mode, bot.venue = d.cell_id, d.mode, d.venue
-        bot.rule_set, bot.status, bot.deleted = d.rule_set, d.status, d.deleted
-        if bot.account.tz != d.day_boundary_tz:
-            bot.account.tz = d.day_boundary_tz
+        bot.cell_id, bot.mode, bot.venue = d.bot.cell_id, d.bot.mode, d.bot.venue
+        bot.rule_set, bot.status, bot.deleted = d.bot.rule_set, d.bot.status, d.deleted
+        tz = d.bot.day_boundary_tz
+        if bot.account.tz != tz:
+            bot.account.tz = tz
             if bot.account.next_boundary >= 0 and self._control.clock >= 0:
-                bot.account.next_boundary = next_boundary_ms(self._control.clock, d.day_boundary_tz)
-        self._dirty.add(bot_key(d.bot_id))
+                bot.account.next_boundary = next_boundary_ms(self._control.clock, tz)
+        self._dirty.add(bot_key(d.bot.bot_id))
         self._sweep()
         return self._out
 
@@ -422,16 +423,17 @@ class Executor:
 
     # ------------------------------------------------------------------ accounts and orders
 
-    def _open_account(self, d: BotDef, event_id: Any) -> None:
-        day = trading_day(d.ts_event, d.day_boundary_tz).isoformat()
-        size = d.account_size
-        acct = Account(d.account_currency, size, size, size, size, size, day, d.day_boundary_tz)
-        bot = BotState(d.bot_id, d.cell_id, d.mode, d.venue, d.rule_set, d.status, False, acct)
-        self._bots[d.bot_id] = bot
+    def _open_account(self, d: BotRecord) -> None:
+        b = d.bot
+        day = trading_day(d.ts_event, b.day_boundary_tz).isoformat()
+        size = b.account_size
+        acct = Account(b.account_currency, size, size, size, size, size, day, b.day_boundary_tz)
+        bot = BotState(b.bot_id, b.cell_id, b.mode, b.venue, b.rule_set, b.status, False, acct)
+        self._bots[b.bot_id] = bot
         self._sorted_bots = None
-        self._removed.discard(bot_key(d.bot_id))
-        self._dirty.add(bot_key(d.bot_id))
-        cause = event_id if isinstance(event_id, str) and event_id else None
+        self._removed.discard(bot_key(b.bot_id))
+        self._dirty.add(bot_key(b.bot_id))
+        cause = d.event_id or None
         self._snapshot(bot, "INITIAL", d.ts_event, cause)
 
     def _new_order(self, bot: BotState, intent: Intent, steps: int) -> Order:
