@@ -10,7 +10,7 @@ contract itself, whose messages the 422 answer lists.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
@@ -44,9 +44,18 @@ def _body_fields(
         if key in replaced:
             fields[key] = replaced[key]
         else:
-            field = by_key[key]
-            fields[key] = (field.annotation, FieldInfo.merge_field_infos(field, alias=None))
+            fields[key] = _as_in_contract(by_key[key])
     return fields
+
+
+def _as_in_contract(field: FieldInfo) -> tuple[Any, Any]:
+    """A contract field's type, constraints and default (its alias and validators stay behind)."""
+    annotation: Any = field.annotation
+    if field.metadata:
+        annotation = Annotated[(annotation, *field.metadata)]
+    if field.default_factory is not None:
+        return annotation, Field(default_factory=field.default_factory)
+    return annotation, Field(field.default)  # PydanticUndefined: required
 
 
 if TYPE_CHECKING:
