@@ -16,12 +16,13 @@ import uuid
 from pathlib import Path
 
 from hive import infra
+from hive.bots import load_bots
 from hive.market import read_bundled_eurusd
 from hive.playback import inputs, merge
 from hive.playback.chaos import Disturber, Outcome, run_drill
 from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
 from hive.supervise import free_port
-from hive_risk_gate.bots import load_bots
+from hive_risk_gate.cards import CardLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "chaos.json"
@@ -68,7 +69,7 @@ def main() -> int:
     channels = [inputs.ChannelSpec(p, None) for p in inputs.sample_channels()]
     messages = [m for m in inputs.read_channels(channels) if m["ts_event"] < bars[-1]["ts_event"]]
     items = merge(bars, messages)
-    bots = load_bots(inputs.sample_bots()).to_records(items[0].ts)
+    bots = load_bots(inputs.sample_bots(), cards=CardLoader()).to_records(items[0].ts)
     print(f"{len(bars)} bars, {len(messages)} messages, {len(bots)} bots")
 
     calm = run_drill(_config(env, "calm"), items, bots)

@@ -337,10 +337,11 @@ def _load() -> list[float]:
 
 # ---- the hive ------------------------------------------------------------------------------
 def run_hive(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    from hive.bots import load_bots
     from hive.contracts import CodecRegistry
     from hive.market import read_bundled_eurusd
     from hive.playback.session import Session, SessionConfig
-    from hive_risk_gate.bots import load_bots
+    from hive_risk_gate.cards import CardLoader
 
     state = infra.InfraSettings().state
     session = Session(
@@ -366,7 +367,7 @@ def run_hive(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"services": list(SERVICES), "bars": len(bars)}
     log(f"hive: clean slate, {len(SERVICES)} services, {len(bars):,} bars")
     session.reset()
-    session.publish_bots(load_bots(BOTS_FILE).to_records(bars[0]["ts_event"]))
+    session.publish_bots(load_bots(BOTS_FILE, cards=CardLoader()).to_records(bars[0]["ts_event"]))
     session.start_services()
     try:
         session.wait_ready()

@@ -22,6 +22,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from hive import infra
+from hive.bots import load_bots
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.market import read_bundled_eurusd
@@ -29,7 +30,7 @@ from hive.playback import inputs, merge
 from hive.playback.session import Session, SessionConfig
 from hive.report import collect_run, summarize
 from hive.supervise import free_port
-from hive_risk_gate.bots import load_bots
+from hive_risk_gate.cards import CardLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "replay.json"
@@ -107,7 +108,7 @@ def main() -> int:
     bars = list(read_bundled_eurusd())
     messages = inputs.read_channels([inputs.ChannelSpec(p, None) for p in inputs.sample_channels()])
     items = merge(bars, messages)
-    bots = load_bots(inputs.sample_bots()).to_records(items[0].ts)
+    bots = load_bots(inputs.sample_bots(), cards=CardLoader()).to_records(items[0].ts)
     result: dict[str, object] = {"bars": len(bars), "messages": len(messages), "bots": len(bots)}
     result["publish_only_seconds"] = round(_publish_only(env, items), 2)
     print(f"publish only: {result['publish_only_seconds']} s")

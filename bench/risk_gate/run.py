@@ -22,7 +22,7 @@ EXAMPLE = json.loads((ROOT / "schemas/examples/signals_scored.json").read_text()
 
 
 def _bots() -> list[dict[str, Any]]:
-    from hive_risk_gate.bots import parse_bots
+    from hive.bots import parse_bots
 
     def bot(bot_id: str, cell: str, rule_set: str) -> dict[str, Any]:
         return {

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from hive import infra
+from hive.bots import load_bots
 from hive.market import read_bundled_eurusd
 from hive.playback import inputs, merge
 from hive.playback.chaos import Disturber, run_drill
 from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
 from hive.supervise import free_port
-from hive_risk_gate.bots import load_bots
+from hive_risk_gate.cards import CardLoader
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,7 @@ def timeline() -> tuple[list, list]:
         if m["ts_event"] < end
     ]
     items = merge(bars, messages)
-    return items, load_bots(inputs.sample_bots()).to_records(items[0].ts)
+    return items, load_bots(inputs.sample_bots(), cards=CardLoader()).to_records(items[0].ts)
 
 
 def _config(endpoints: dict[str, str], tmp: Path) -> SessionConfig:

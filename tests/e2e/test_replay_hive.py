@@ -278,11 +278,12 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run(hive_topics: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    from hive.bots import load_bots
     from hive.playback import inputs, merge
     from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
     from hive.report import collect_run, format_summary, summarize
     from hive.supervise import free_port
-    from hive_risk_gate.bots import load_bots
+    from hive_risk_gate.cards import CardLoader
 
     tmp = tmp_path_factory.mktemp("replay")
     clock = time.perf_counter()
@@ -300,7 +301,7 @@ def run(hive_topics: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     channel = write_channel(plan, tmp / f"{SOURCE}.jsonl")
     messages = inputs.read_channel(inputs.ChannelSpec(channel, SOURCE))
     (tmp / "bots.yaml").write_text(BOTS_YAML)
-    bots = load_bots(tmp / "bots.yaml")
+    bots = load_bots(tmp / "bots.yaml", cards=CardLoader())
     items = merge(window, messages)
     print(
         f"\nreplay: {len(window)} bars, {len(messages)} messages "

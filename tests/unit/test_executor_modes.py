@@ -327,6 +327,15 @@ def test_malformed_records_raise_executor_input_error(call: Any, reason: str) ->
     assert err.value.reason == reason
 
 
+def test_a_bot_record_the_contract_refuses_is_an_input_error_naming_the_field() -> None:
+    engine = Executor(config())
+    with pytest.raises(ExecutorInputError) as err:
+        engine.on_bot({**make_bot(), "risk_per_trade": 0.07}, "b1")
+    assert err.value.reason == "invalid_record"
+    assert "'b1'.risk_per_trade: must be at most 5" in err.value.message
+    assert engine.on_bot(make_bot(), "b1") != []  # the valid record still opens the account
+
+
 def test_bars_of_another_timeframe_are_ignored() -> None:
     h = Harness()
     h.bot()

@@ -151,6 +151,15 @@ def test_the_registry_maps_bots_to_rule_sets_and_tombstones_remove_them() -> Non
     assert "b2" not in g.bots
 
 
+def test_a_bot_record_the_contract_refuses_is_an_input_error_naming_the_field() -> None:
+    g = governor()
+    with pytest.raises(GovernorInputError) as err:
+        g.on_bot({**bot("b1"), "rule_overrides": {"daily_loss_pct": "-1"}}, "b1")
+    assert err.value.reason == "bad_field"
+    assert "'b1'.rule_overrides: daily_loss_pct must be a decimal number > 0" in str(err.value)
+    assert "b1" not in g.bots
+
+
 def test_seen_ids_are_bounded() -> None:
     seen = SeenIds(capacity=2)
     assert seen.first_time("a") and seen.first_time("b") and not seen.first_time("a")

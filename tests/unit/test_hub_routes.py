@@ -78,6 +78,14 @@ def test_every_v1_call_needs_a_key_and_the_role(hub):
     ]
 
 
+def test_the_bot_body_has_a_field_per_key_of_the_bot_contract():
+    from hive.bots import BOT_FILE_KEYS
+    from hive_hub.routes.bot_body import NOT_IN_BODY, NewBotIn
+
+    body_keys = [k for k in BOT_FILE_KEYS if k not in NOT_IN_BODY]
+    assert list(NewBotIn.model_fields) == [*body_keys, "bot_id"]
+
+
 def test_register_publishes_the_record_and_its_audit_event_together(hub):
     r = hub.post("/v1/bots", headers=h("admin"), json=BOT)
     assert r.status_code == 202, r.text

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from fastavro.validation import validate
 
-from hive_risk_gate.bots import (
+from hive.bots import (
     Bot,
     BotConfigError,
     BotRegistry,
@@ -79,13 +79,13 @@ def write(tmp_path: Path, data: Any, name: str = "bots.yaml") -> Path:
 
 def problems_of(tmp_path: Path, data: Any) -> list[str]:
     with pytest.raises(BotConfigError) as info:
-        load_bots(write(tmp_path, data))
+        load_bots(write(tmp_path, data), cards=CardLoader())
     return list(info.value.problems)
 
 
 # ---- the example file -------------------------------------------------------------------------
 def test_example_file_loads_with_two_cells_and_paper_bots() -> None:
-    config = load_bots(EXAMPLE_FILE)
+    config = load_bots(EXAMPLE_FILE, cards=CardLoader())
     assert len(config) >= 4
     cells = config.cells()
     assert len(cells) >= 2
@@ -101,7 +101,7 @@ def test_example_file_loads_with_two_cells_and_paper_bots() -> None:
 
 
 def test_defaults_paper_prague_and_parameters_as_strings(tmp_path: Path) -> None:
-    config = load_bots(write(tmp_path, BASE))
+    config = load_bots(write(tmp_path, BASE), cards=CardLoader())
     ftmo1, strict1, ftmo2 = config.bots
     assert ftmo1.mode == "PAPER" and ftmo1.venue == "paper" and ftmo1.status == "ACTIVE"
     assert ftmo1.day_boundary_tz == "Europe/Prague"
@@ -268,7 +268,7 @@ def test_live_is_accepted_only_with_allow_live(tmp_path: Path) -> None:
     data["bots"][1]["mode"] = "live"
     data["bots"][1]["venue"] = "ctrader"
     data["allow_live"] = True
-    config = load_bots(write(tmp_path, data))
+    config = load_bots(write(tmp_path, data), cards=CardLoader())
     assert config.allow_live is True
     assert [b.mode for b in config.bots] == ["PAPER", "LIVE", "PAPER"]
 
@@ -287,9 +287,9 @@ def test_file_level_problems(tmp_path: Path) -> None:
     bad = tmp_path / "bots.yaml"
     bad.write_text("bots: [unclosed", encoding="utf-8")
     with pytest.raises(BotConfigError, match=r"^bots\.yaml: not valid YAML"):
-        load_bots(bad)
+        load_bots(bad, cards=CardLoader())
     with pytest.raises(BotConfigError, match=r"^nothere\.yaml: cannot read the file"):
-        load_bots(tmp_path / "nothere.yaml")
+        load_bots(tmp_path / "nothere.yaml", cards=CardLoader())
     with pytest.raises(BotConfigError) as info:
         parse_bots(["a list"])
     assert info.value.problems == (
@@ -312,14 +312,14 @@ def test_plugin_cards_are_accepted_when_the_loader_knows_them(tmp_path: Path) ->
     data = copy.deepcopy(BASE)
     data["bots"][0]["strategy_card"] = "always"
     with pytest.raises(BotConfigError, match="unknown card 'always'"):
-        load_bots(write(tmp_path, data))
+        load_bots(write(tmp_path, data), cards=CardLoader())
     config = load_bots(write(tmp_path, data), cards=CardLoader(plugins))
     assert config.bots[0].strategy_card == "always"
 
 
 # ---- records -----------------------------------------------------------------------------------
 def test_records_round_trip_and_validate_against_the_schema() -> None:
-    config = load_bots(EXAMPLE_FILE)
+    config = load_bots(EXAMPLE_FILE, cards=CardLoader())
     records = config.to_records(ts_event=1497225600000)
     assert len(records) == len(config)
     for bot, record in zip(config.bots, records, strict=True):
@@ -358,7 +358,7 @@ def test_record_reader_rules_and_invalid_records() -> None:
 
 
 def test_registry_keeps_the_latest_record_per_bot_and_deletes() -> None:
-    records = load_bots(EXAMPLE_FILE).to_records(ts_event=0)
+    records = load_bots(EXAMPLE_FILE, cards=CardLoader()).to_records(ts_event=0)
     registry = BotRegistry()
     for record in records:
         registry.apply(record)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from hive.bots import Bot, from_record
 from hive_risk_gate.account import AccountState
-from hive_risk_gate.bots import Bot, from_record
 from hive_risk_gate.cards import (
     CardBook,
     CardContext,

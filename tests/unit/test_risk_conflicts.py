@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hive_risk_gate.bots import Bot, from_record
+from hive.bots import Bot, from_record
 from hive_risk_gate.cards import CardBook, CardLoader
 from hive_risk_gate.conflicts import ConflictResolver, Vote
 from hive_risk_gate.decide import decide

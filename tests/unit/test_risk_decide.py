@@ -13,9 +13,9 @@ import fastavro
 import pytest
 from fastavro.validation import validate
 
+from hive.bots import Bot, from_record, load_bots
 from hive_risk_gate import (
     AccountState,
-    Bot,
     CardBook,
     CardLoader,
     ModelInfo,
@@ -23,8 +23,6 @@ from hive_risk_gate import (
     ScoredSignal,
     decide,
     decide_exit,
-    from_record,
-    load_bots,
     read_policy_output,
 )
 
@@ -517,7 +515,7 @@ def test_exits_are_always_allowed() -> None:
 # ---- the gate: several bots in two cells ----------------------------------------------------------
 def test_the_gate_decides_for_every_follower_and_swaps_cards() -> None:
     gate = RiskGate(FakePolicy())
-    for record in load_bots(ROOT / "bots.example.yaml").to_records(ts_event=0):
+    for record in load_bots(ROOT / "bots.example.yaml", cards=CardLoader()).to_records(ts_event=0):
         gate.on_bot(record)
     gate.on_snapshot(dict(SNAPSHOT, bot_id="ftmo-eurusd-01", cell_id="ftmo"))
     gate.on_breaker(

@@ -22,6 +22,7 @@ from fastavro.validation import validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hive.bots import from_record
 from hive.instruments import load_instruments
 from hive_risk_gate import (
     AccountState,
@@ -31,7 +32,6 @@ from hive_risk_gate import (
     ScoredSignal,
     decide,
     decide_exit,
-    from_record,
 )
 
 pytestmark = pytest.mark.unit

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from hive.bots import load_bots
 from hive.intake.textfile import read_json_lines
 from hive.market import read_bundled_eurusd
-from hive_risk_gate.bots import load_bots
+from hive_risk_gate.cards import CardLoader
 from hive_signal_parser import SignalParser
 
 pytestmark = pytest.mark.unit
@@ -203,7 +204,7 @@ def test_signals_are_realistic(outcomes, bars):
 
 
 def test_sample_bots_are_valid():
-    config = load_bots(SAMPLE / "sample-bots.yaml")
+    config = load_bots(SAMPLE / "sample-bots.yaml", cards=CardLoader())
     assert len(config.bots) == 3
     followed = set()
     for bot in config.bots:

@@ -8,13 +8,11 @@ them to the engine's books. It is also the paper broker's ledger: `paper_positio
 
 from __future__ import annotations
 
-from typing import Any
-
+from hive.bots import BotRecord
 from hive_executor.account import Account, Valuation, snapshot_record
 from hive_executor.books import Books
 from hive_executor.brokers import BrokerAccount, BrokerPosition
 from hive_executor.daybook import next_rollover_ms, swap_nights, trading_day
-from hive_executor.inputs import BotDef
 from hive_executor.money import fx_rate, money
 from hive_executor.orders import OPEN, Order, lots
 from hive_executor.outbox import Outbox
@@ -34,18 +32,18 @@ class Accounting:
         """A bar starts: no bot has its snapshot of it yet."""
         self.snapped = set()
 
-    def open_account(self, d: BotDef, event_id: Any) -> None:
+    def open_account(self, d: BotRecord) -> None:
         """A bot's first registry record: its account, and the INITIAL snapshot."""
-        day = trading_day(d.ts_event, d.day_boundary_tz).isoformat()
-        size = d.account_size
-        acct = Account(d.account_currency, size, size, size, size, size, day, d.day_boundary_tz)
-        bot = BotState(d.bot_id, d.cell_id, d.mode, d.venue, d.rule_set, d.status, False, acct)
+        b = d.bot
+        day = trading_day(d.ts_event, b.day_boundary_tz).isoformat()
+        size = b.account_size
+        acct = Account(b.account_currency, size, size, size, size, size, day, b.day_boundary_tz)
+        bot = BotState(b.bot_id, b.cell_id, b.mode, b.venue, b.rule_set, b.status, False, acct)
         books = self._books
         books.add_bot(bot)
-        books.removed.discard(bot_key(d.bot_id))
-        books.dirty.add(bot_key(d.bot_id))
-        cause = event_id if isinstance(event_id, str) and event_id else None
-        self.snapshot(bot, "INITIAL", d.ts_event, cause)
+        books.removed.discard(bot_key(b.bot_id))
+        books.dirty.add(bot_key(b.bot_id))
+        self.snapshot(bot, "INITIAL", d.ts_event, d.event_id or None)
 
     def valuation(self, bot: BotState, worst: Bar | None = None) -> Valuation:
         """Open non-shadow positions at the latest closes (and, for `worst`'s symbol, at the

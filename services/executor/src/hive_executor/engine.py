@@ -139,16 +139,16 @@ class Executor:
                 books.sweep()
             return out
         d = parse_bot(record)
-        bot = books.bots.get(d.bot_id)
+        bot = books.bots.get(d.bot.bot_id)
         if bot is None:
             if not d.deleted:
-                self._accounting.open_account(d, record.get("event_id"))
+                self._accounting.open_account(d)
             return out
         # A later definition: the account itself (balance, currency) is never reset.
-        bot.cell_id, bot.mode, bot.venue = d.cell_id, d.mode, d.venue
-        bot.rule_set, bot.status, bot.deleted = d.rule_set, d.status, d.deleted
-        self._dayroll.retime(bot, d.day_boundary_tz)
-        books.dirty.add(bot_key(d.bot_id))
+        bot.cell_id, bot.mode, bot.venue = d.bot.cell_id, d.bot.mode, d.bot.venue
+        bot.rule_set, bot.status, bot.deleted = d.bot.rule_set, d.bot.status, d.deleted
+        self._dayroll.retime(bot, d.bot.day_boundary_tz)
+        books.dirty.add(bot_key(d.bot.bot_id))
         books.sweep()
         return out
 

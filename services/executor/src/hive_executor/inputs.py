@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hive.bots import BotConfigError, BotRecord, read_record
 from hive_executor.errors import ExecutorInputError
 
 SIDES = ("BUY", "SELL")
@@ -312,46 +312,12 @@ def parse_update(record: Mapping[str, Any] | None) -> Update:
     )
 
 
-@dataclass(frozen=True)
-class BotDef:
-    bot_id: str
-    cell_id: str
-    ts_event: int
-    account_size: float
-    account_currency: str
-    day_boundary_tz: str
-    rule_set: str
-    mode: str
-    venue: str
-    status: str
-    deleted: bool
-
-
-def parse_bot(record: Mapping[str, Any] | None) -> BotDef:
-    r = _Reader(record, "registry.bots")
-    size = r.number("account_size")
-    if size <= 0:
-        raise r.fail("account_size", "must be positive")
-    tz = r.opt_string("day_boundary_tz", "Europe/Prague") or "Europe/Prague"
+def parse_bot(record: Mapping[str, Any] | None) -> BotRecord:
+    """A registry.bots record, read by the bot contract (a record it refuses is dead-lettered)."""
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise r.fail("day_boundary_tz", f"{tz!r} is not an IANA time zone") from None
-    status = r.r.get("status", "ACTIVE")
-    return BotDef(
-        bot_id=r.string("bot_id"),
-        cell_id=r.string("cell_id"),
-        ts_event=r.ms("ts_event"),
-        account_size=size,
-        account_currency=r.string("account_currency"),
-        day_boundary_tz=tz,
-        rule_set=r.opt_string("rule_set", "constitution") or "constitution",
-        mode="LIVE" if r.r.get("mode") == "LIVE" else "PAPER",
-        venue=r.opt_string("venue", "paper") or "paper",
-        # UNKNOWN must be treated as PAUSED (registry_bots.avsc)
-        status=status if status in ("ACTIVE", "PAUSED", "LOCKED") else "PAUSED",
-        deleted=r.flag("deleted"),
-    )
+        return read_record(record)
+    except BotConfigError as exc:
+        raise ExecutorInputError("invalid_record", "; ".join(exc.problems)) from None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hive.audit import AuditChain
+from hive.bots import Bot
 from hive.limits import RuleSet, load_rule_sets
 from hive_governor import commands as cmds
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN, BreakerConfig, Failure, Transition
@@ -68,7 +69,6 @@ from hive_governor.escalation import (
 )
 from hive_governor.failures import Outcome, decision_outcome, execution_outcome, trade_outcome
 from hive_governor.inputs import (
-    BotInfo,
     Command,
     Decision,
     Execution,
@@ -76,6 +76,7 @@ from hive_governor.inputs import (
     SeenIds,
     Snapshot,
     Trade,
+    read_bot,
 )
 from hive_governor.limits_watch import DAILY, LimitEvent, LimitsWatch
 from hive_governor.liveness import Liveness
@@ -127,7 +128,7 @@ class Governor:
         self.liveness = Liveness(required_services, heartbeat_timeout_ms)
         self.changes = ChangeGuard()
         self.audit = Auditor(chain)
-        self.bots: dict[str, BotInfo] = {}
+        self.bots: dict[str, Bot] = {}
         self.scopes: dict[str, ScopeState] = {}
         self.clock: int | None = None
         self._due: list[tuple[int, int, str]] = []  # (reset_at, level rank, scope key)
@@ -260,11 +261,11 @@ class Governor:
             if key:
                 self.bots.pop(key, None)
             return []
-        bot = BotInfo.read(record)
-        if bot.deleted:
-            self.bots.pop(bot.bot_id, None)
+        read = read_bot(record)
+        if read.deleted:
+            self.bots.pop(read.bot.bot_id, None)
         else:
-            self.bots[bot.bot_id] = bot
+            self.bots[read.bot.bot_id] = read.bot
         return []
 
     # ------------------------------------------------------------------ outcomes
@@ -622,7 +623,7 @@ class Governor:
         if bot is None or not name:
             return None
         if name == "risk_per_trade":
-            return None if bot.risk_per_trade is None else format(bot.risk_per_trade, "g")
+            return format(bot.risk_fraction, "g")  # the registry's unit, as the change guard's
         return bot.rule_overrides.get(name)
 
     def _change_audit(self, cmd: Command, scope: ScopeState, verdict: Verdict) -> Output:

@@ -2,7 +2,8 @@
 
 Each reader takes the Avro-decoded value (a mapping: enums as strings, timestamps as int epoch
 ms) and returns a small frozen dataclass, or raises `GovernorInputError` naming the field.
-Fields the governor does not use are not checked: a newer writer may add any.
+Fields the governor does not use are not checked: a newer writer may add any. A registry.bots
+record is the exception: the bot contract (`hive.bots`) reads it whole, as every consumer does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.bots import BotConfigError, BotRecord, read_record
 from hive_governor.constitution import ROLES, SCOPE_LEVELS
 from hive_governor.errors import GovernorInputError
 
@@ -271,35 +273,12 @@ class Command:
         )
 
 
-@dataclass(frozen=True)
-class BotInfo:
-    """What the governor needs of a registry.bots definition."""
-
-    bot_id: str
-    cell_id: str
-    rule_set: str
-    account_size: float
-    risk_per_trade: float | None
-    rule_overrides: Mapping[str, str]
-    deleted: bool
-
-    @classmethod
-    def read(cls, record: Any) -> BotInfo:
-        w = "registry.bots"
-        rec = _mapping(record, w)
-        risk = rec.get("risk_per_trade")
-        overrides = rec.get("rule_overrides") or {}
-        if not isinstance(overrides, Mapping):
-            raise GovernorInputError("bad_field", f"{w}.rule_overrides: a map expected")
-        return cls(
-            bot_id=_str(rec, "bot_id", w),
-            cell_id=_str(rec, "cell_id", w),
-            rule_set=_str(rec, "rule_set", w),
-            account_size=_float(rec, "account_size", w),
-            risk_per_trade=None if risk is None else _float(rec, "risk_per_trade", w),
-            rule_overrides={str(k): str(v) for k, v in overrides.items()},
-            deleted=_bool(rec, "deleted", w),
-        )
+def read_bot(record: Any) -> BotRecord:
+    """A registry.bots record, read by the bot contract (a record it refuses is dead-lettered)."""
+    try:
+        return read_record(record)
+    except BotConfigError as exc:
+        raise GovernorInputError("bad_field", "; ".join(exc.problems)) from None
 
 
 class SeenIds:

@@ -4,17 +4,6 @@ when approved, an order intent. Plain Python here; the Kafka service wires it up
 
 from hive.fx import RateBook
 from hive_risk_gate.account import AccountBook, AccountState, account_state
-from hive_risk_gate.bots import (
-    Bot,
-    BotConfigError,
-    BotRegistry,
-    BotsConfig,
-    SourceWeight,
-    from_record,
-    load_bots,
-    parse_bots,
-    to_record,
-)
 from hive_risk_gate.cards import (
     CardBook,
     CardContext,
@@ -44,10 +33,6 @@ from hive_risk_gate.sizing import SizingConfig, SizingError, confidence_scale, s
 __all__ = [
     "AccountBook",
     "AccountState",
-    "Bot",
-    "BotConfigError",
-    "BotRegistry",
-    "BotsConfig",
     "BreakerBook",
     "CardBook",
     "CardContext",
@@ -71,7 +56,6 @@ __all__ = [
     "SignalInputError",
     "SizingConfig",
     "SizingError",
-    "SourceWeight",
     "StrategyCard",
     "UnknownCardError",
     "Vote",
@@ -81,12 +65,8 @@ __all__ = [
     "decide",
     "decide_exit",
     "decision_id_for",
-    "from_record",
-    "load_bots",
     "order_id_for",
-    "parse_bots",
     "read_policy_output",
     "signal_features",
     "size_position",
-    "to_record",
 ]

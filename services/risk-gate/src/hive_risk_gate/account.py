@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hive_risk_gate.bots import Bot
+from hive.bots import Bot
 
 
 @dataclass(frozen=True)

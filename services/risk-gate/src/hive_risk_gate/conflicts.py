@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from hive_risk_gate.bots import Bot
+from hive.bots import Bot
 from hive_risk_gate.constitution import Reason
 from hive_risk_gate.signals import ScoredSignal
 

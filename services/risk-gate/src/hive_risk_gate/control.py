@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hive_risk_gate.bots import Bot
+from hive.bots import Bot
 from hive_risk_gate.constitution import BreakerMode, most_severe, normalise_breaker_mode
 
 

@@ -31,10 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hive.bots import Bot
+from hive.bots.cards import CardError
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive_risk_gate.account import AccountState, account_state
-from hive_risk_gate.bots import Bot
-from hive_risk_gate.cards.base import CardContext, CardError, Intent, follow_intent
+from hive_risk_gate.cards.base import CardContext, Intent, follow_intent
 from hive_risk_gate.cards.book import CardBook
 from hive_risk_gate.conflicts import ConflictResolver, Vote
 from hive_risk_gate.constitution import (

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from hive.bots import Bot, BotRegistry
 from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive_risk_gate.account import AccountBook, AccountState
-from hive_risk_gate.bots import Bot, BotRegistry
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
 from hive_risk_gate.cards.loader import CardLoader

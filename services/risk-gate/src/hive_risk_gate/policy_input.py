@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hive.bots import Bot
 from hive_risk_gate.account import AccountState
-from hive_risk_gate.bots import Bot
 from hive_risk_gate.signals import ScoredSignal, utc
 
 PolicyFn = Callable[[dict[str, Any]], Mapping[str, Any]]

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.bots import BotConfigError
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
-from hive_risk_gate.bots import BotConfigError
 from hive_risk_gate.cards.book import CardSwapError
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.signals import SignalInputError

@@ -23,10 +23,11 @@ BotsFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=
 
 
 def _load(path: Path):  # type: ignore[no-untyped-def]
-    from hive_risk_gate.bots import BotConfigError, load_bots
+    from hive.bots import BotConfigError, load_bots
+    from hive_risk_gate.cards.loader import CardLoader  # the cards' owner checks them
 
     try:
-        return load_bots(path)
+        return load_bots(path, cards=CardLoader())
     except BotConfigError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)

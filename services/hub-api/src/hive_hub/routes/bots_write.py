@@ -1,60 +1,22 @@
-"""Register, update and remove bots: validated as the bots file is (hive_risk_gate.bots), then
-published on registry.bots with the next config_version, audited on the hub's chain."""
+"""Register, update and remove bots: validated by the bot contract as the bots file is (hive.bots),
+then published on registry.bots with the next config_version, audited on the hub's chain."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from hive.bots import ID_PATTERN, Bot, BotConfigError, from_record, parse_bots, to_record
 from hive_hub.deps import AUTH_RESPONSES, Admin, HubDep, SessionDep
 from hive_hub.models import BotRow
 from hive_hub.outbox import BOTS_TOPIC, AuditEntry, Out
+from hive_hub.routes.bot_body import BotIn, NewBotIn, UpdateBotIn
 
 router = APIRouter(prefix="/v1", tags=["bots"])
 
-BotId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128)]
-
-
-class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    source: str = Field(min_length=1, max_length=128)
-    weight: float = Field(1.0, gt=0, le=1000)
-
-
-class BotIn(BaseModel):
-    """A bot as in the bots file (bots.example.yaml): risk_per_trade in percent (1 = 1 %).
-    LIVE mode is not accepted through the API: real money is never switched on by a request."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cell: str = Field(min_length=1, max_length=128)
-    display_name: str | None = Field(None, max_length=300)
-    account_size: float = Field(gt=0, le=1e12)
-    account_currency: str = "USD"
-    rule_set: str = "ftmo_2step"
-    rule_overrides: dict[str, str] = Field(default_factory=dict)
-    day_boundary_tz: str = "Europe/Prague"
-    sources: list[SourceIn] = Field(min_length=1, max_length=100)
-    strategy_card: str = Field(min_length=1, max_length=128)
-    strategy_parameters: dict[str, Any] = Field(default_factory=dict)
-    risk_per_trade: float = Field(gt=0, le=5)
-    mode: Literal["paper"] = "paper"
-    venue: str = Field("paper", min_length=1, max_length=64)
-    allowed_symbols: list[str] = Field(default_factory=list, max_length=500)
-    status: Literal["active", "paused", "locked"] = "active"
-    status_reason: str | None = Field(None, max_length=1000)
-
-
-class NewBotIn(BotIn):
-    bot_id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128)
-
-
-class UpdateBotIn(BotIn):
-    expected_version: int | None = Field(
-        None, ge=1, description="Refuse (409) unless this is the bot's current config_version."
-    )
+BotId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
 
 
 class DeleteBotIn(BaseModel):
@@ -78,9 +40,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _validate(bot_id: str, body: BotIn, version: int) -> Any:
-    from hive_risk_gate.bots import BotConfigError, parse_bots
-    from hive_risk_gate.cards.loader import CardLoader
+def _validate(bot_id: str, body: BotIn, version: int) -> Bot:
+    from hive_risk_gate.cards.loader import CardLoader  # the cards' owner checks them
 
     entry = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     entry["sources"] = [s for s in entry["sources"]]
@@ -104,14 +65,12 @@ async def _current_version(hub: HubDep, s: SessionDep, bot_id: str) -> tuple[Bot
 async def _publish(
     hub: HubDep,
     who: Any,
-    bot: Any,
+    bot: Bot,
     action: str,
     *,
     deleted: bool = False,
     reason: str | None = None,
 ) -> Published:
-    from hive_risk_gate.bots import to_record
-
     now = hub.clock()
     record = to_record(bot, ts_event=now, updated_by=who.name, deleted=deleted)
     details: dict[str, Any] = {"config_version": bot.config_version, "event_id": record["event_id"]}
@@ -167,8 +126,6 @@ async def update_bot(
 async def delete_bot(
     hub: HubDep, s: SessionDep, who: Admin, bot_id: BotId, body: Annotated[DeleteBotIn, Body()]
 ) -> Published:
-    from hive_risk_gate.bots import BotConfigError, from_record
-
     row, version = await _current_version(hub, s, bot_id)
     if row is None or row.deleted:
         raise HTTPException(404, f"no bot {bot_id!r}")

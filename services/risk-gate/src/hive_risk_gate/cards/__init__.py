@@ -1,14 +1,15 @@
-"""Strategy cards: the interface, the plugin loader, the per-bot book and the built-in cards."""
+"""Strategy cards: the interface, the plugin loader, the per-bot book and the built-in cards.
 
+The card errors are the bot contract's (`hive.bots.cards`): its loader words them.
+"""
+
+from hive.bots.cards import CardError, CardParameterError, UnknownCardError
 from hive_risk_gate.cards.base import (
     BaseCard,
     CardContext,
-    CardError,
-    CardParameterError,
     Intent,
     Param,
     StrategyCard,
-    UnknownCardError,
     follow_intent,
 )
 from hive_risk_gate.cards.book import ActiveCard, CardBook, CardSwapError

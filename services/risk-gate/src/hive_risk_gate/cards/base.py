@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from hive.bots import Bot
+from hive.bots.cards import CardParameterError
 from hive_risk_gate.account import AccountState
-from hive_risk_gate.bots import Bot
 from hive_risk_gate.constitution import (
     CONFIDENCE_SOURCES,
     DIRECTIONS,
@@ -25,28 +26,6 @@ from hive_risk_gate.constitution import (
     ConfidenceSource,
 )
 from hive_risk_gate.signals import ScoredSignal
-
-
-class CardError(Exception):
-    """Base of the card errors."""
-
-
-class UnknownCardError(CardError, KeyError):
-    """No card of that name is loaded."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown card"
-
-
-class CardParameterError(CardError, ValueError):
-    """A card parameter is unknown or invalid; `parameter` names it (None: the whole set)."""
-
-    def __init__(self, card: str, parameter: str | None, problem: str) -> None:
-        self.card = card
-        self.parameter = parameter
-        self.problem = problem
-        where = f"{card}.{parameter}" if parameter else card
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)

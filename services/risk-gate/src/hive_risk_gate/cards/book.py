@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hive_risk_gate.bots import Bot
-from hive_risk_gate.cards.base import CardContext, CardError, StrategyCard
+from hive.bots import Bot
+from hive.bots.cards import CardError
+from hive_risk_gate.cards.base import CardContext, StrategyCard
 from hive_risk_gate.cards.loader import CardLoader, CardLoadError, LoadReport
 
 CARD_SWAPPED = "CARD_SWAPPED"

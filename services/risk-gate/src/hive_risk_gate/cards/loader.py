@@ -26,11 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hive_risk_gate.cards.base import (
-    CardParameterError,
-    StrategyCard,
-    UnknownCardError,
-)
+from hive.bots.cards import CardParameterError, UnknownCardError
+from hive_risk_gate.cards.base import StrategyCard
 
 BUILTIN_PACKAGE = "hive_risk_gate.cards.builtin"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
