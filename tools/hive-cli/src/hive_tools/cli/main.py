@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import typer
 
-from hive.cli import audit, bots, contracts, control, ingest, market, models, parser
-from hive.cli.replay import replay
-from hive.cli.report import report_cmd
-from hive.cli.run import run_app
+from hive_tools.cli import audit, bots, contracts, control, ingest, market, models, parser
+from hive_tools.cli.replay import replay
+from hive_tools.cli.report import report_cmd
+from hive_tools.cli.run import run_app
 
 app = typer.Typer(
     name="hive",
@@ -35,7 +35,7 @@ app.command("report")(report_cmd)
 app.command("replay")(replay)
 
 try:  # the infra group is optional in images that run one service only
-    from hive.cli import infra
+    from hive_tools.cli import infra
 
     app.add_typer(infra.app, name="infra", help="Start, stop and inspect the local servers.")
 except ImportError:  # pragma: no cover

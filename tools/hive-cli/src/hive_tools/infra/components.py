@@ -12,9 +12,9 @@ from typing import ClassVar
 
 import httpx
 
-from hive.infra import maven
-from hive.infra.process import InfraError, run, tcp_open
-from hive.infra.settings import (
+from hive_tools.infra import maven
+from hive_tools.infra.process import InfraError, run, tcp_open
+from hive_tools.infra.settings import (
     APICURIO_CONFIG_INDEX_VERSION,
     APICURIO_QUARKUS_VERSION,
     APICURIO_VERSION,

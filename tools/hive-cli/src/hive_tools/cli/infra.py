@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from hive.infra import InfraSettings
+    from hive_tools.infra import InfraSettings
 
 app = typer.Typer(
     help="Local Kafka, schema registry, OPA, PostgreSQL and Prometheus on 127.0.0.1.",
@@ -28,7 +28,7 @@ def _prepare(names: list[str] | None) -> tuple[list[str] | None, InfraSettings]:
     """Validate names and settings (exit code 2 on a usage error) and set up logging."""
     from pydantic import ValidationError
 
-    from hive.infra import NAMES, InfraSettings  # late: keeps `hive --help` instant
+    from hive_tools.infra import NAMES, InfraSettings  # late: keeps `hive --help` instant
 
     unknown = [n for n in names or [] if n not in NAMES]
     if unknown:
@@ -55,7 +55,7 @@ def _fail(err: Exception) -> typer.Exit:
 @app.command()
 def install(names: Names = None) -> None:
     """Fetch and build the servers into the cache dir (skipped when already there)."""
-    from hive import infra
+    from hive_tools import infra
 
     selected, settings = _prepare(names)
     try:
@@ -68,7 +68,7 @@ def install(names: Names = None) -> None:
 @app.command()
 def up(names: Names = None) -> None:
     """Install if needed and start the servers; waits until each one answers."""
-    from hive import infra
+    from hive_tools import infra
 
     selected, settings = _prepare(names)
     try:
@@ -84,7 +84,7 @@ def up(names: Names = None) -> None:
 @app.command()
 def down(names: Names = None) -> None:
     """Stop the servers (a server that is not running is left alone)."""
-    from hive import infra
+    from hive_tools import infra
 
     selected, settings = _prepare(names)
     try:
@@ -104,7 +104,7 @@ def status(names: Names = None) -> None:
 @app.command()
 def env() -> None:
     """Print the HIVE_* variables that point the services at these servers."""
-    from hive import infra
+    from hive_tools import infra
 
     _, settings = _prepare(None)
     for key, value in infra.endpoints(settings).items():
@@ -112,7 +112,7 @@ def env() -> None:
 
 
 def _print_status(names: list[str] | None, settings: InfraSettings) -> None:
-    from hive import infra
+    from hive_tools import infra
 
     rows = [
         (st.name, st.version, "running" if st.running else "stopped", str(st.pid or "-"),

@@ -27,7 +27,7 @@ def report_cmd(
     """Read every run topic from the beginning, print the summary and write the HTML report
     (equity against the loss limits per bot, sources, regimes, decisions, dead letters,
     breakers)."""
-    from hive.report import ReportError, collect_run, format_summary, summarize, write_report
+    from hive_tools.report import ReportError, collect_run, format_summary, summarize, write_report
 
     if not summary_only and out.exists() and out.is_dir():
         typer.echo(f"error: --out {out} is a directory", err=True)

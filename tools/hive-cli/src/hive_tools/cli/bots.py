@@ -54,7 +54,7 @@ def apply(
 ) -> None:
     """Publish every bot of the file on registry.bots (one transaction)."""
     from hive.intake.records import parse_time
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     config = _load(file)
     try:
@@ -83,7 +83,7 @@ def swap(
     ] = False,
 ) -> None:
     """Publish a SWAP_CARD command; the risk gate swaps the card live and audits it."""
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     params: dict[str, str] = {}
     for item in param or []:

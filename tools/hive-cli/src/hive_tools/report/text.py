@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from hive.report.summary import BotSummary, GroupStats, Summary
+from hive_tools.report.summary import BotSummary, GroupStats, Summary
 
 _NUMBER = re.compile(r"-|[-+]?[\d,]*\.?\d+%?")
 

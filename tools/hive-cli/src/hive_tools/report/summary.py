@@ -30,7 +30,7 @@ from hive.limits import (
     load_rule_sets,
     rule_set_or_constitution,
 )
-from hive.report.collect import RAW, RunData
+from hive_tools.report.collect import RAW, RunData
 
 PARSED = "parsed"
 UPDATE = "update"

@@ -6,10 +6,16 @@ count it, print it, draw it.
     write_report(data, Path("report.html"))
 """
 
-from hive.report.collect import REPORT_TOPICS, ReportError, RunData, collect_run, start_offsets
-from hive.report.html import render_report, write_report
-from hive.report.summary import BotSummary, BreakerTrip, GroupStats, Summary, summarize
-from hive.report.text import format_summary
+from hive_tools.report.collect import (
+    REPORT_TOPICS,
+    ReportError,
+    RunData,
+    collect_run,
+    start_offsets,
+)
+from hive_tools.report.html import render_report, write_report
+from hive_tools.report.summary import BotSummary, BreakerTrip, GroupStats, Summary, summarize
+from hive_tools.report.text import format_summary
 
 __all__ = [
     "REPORT_TOPICS",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from hive.supervise import Supervisor
+    from hive_tools.supervise import Supervisor
 
 app = typer.Typer(help="Run the hive's eight services locally, restarting any that dies.")
 
@@ -34,8 +34,8 @@ def run_app(
     ] = 0.0,
 ) -> None:
     """Start every service, print where their logs go, run until Ctrl-C, then stop them all."""
-    from hive import supervise
-    from hive.infra import InfraSettings
+    from hive_tools import supervise
+    from hive_tools.infra import InfraSettings
 
     env = dict(os.environ)
     if infra:
@@ -89,11 +89,11 @@ def _supervise(sup: Supervisor, stop: threading.Event, hub_port: int, status_eve
 
 def _prepare_infra() -> dict[str, str]:
     """What `make run` leaves: servers up, every topic created, every schema registered."""
-    from hive import infra
-    from hive.admin.schemas import register_all
-    from hive.admin.topics import create_topics
     from hive.contracts import load_catalogue
     from hive.contracts.serde import make_registry_client
+    from hive_tools import infra
+    from hive_tools.admin.schemas import register_all
+    from hive_tools.admin.topics import create_topics
 
     settings = infra.InfraSettings()
     try:

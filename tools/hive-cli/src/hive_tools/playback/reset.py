@@ -15,8 +15,8 @@ from pathlib import Path
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from hive.admin.topics import create_topics, planned_topics
 from hive.contracts.catalogue import Catalogue
+from hive_tools.admin.topics import create_topics, planned_topics
 
 
 class ResetError(RuntimeError):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from confluent_kafka import Producer
 
 from hive.contracts import CodecRegistry
-from hive.playback.quiescence import Quiescence
-from hive.playback.timeline import Item
+from hive_tools.playback.quiescence import Quiescence
+from hive_tools.playback.timeline import Item
 
 
 @dataclass

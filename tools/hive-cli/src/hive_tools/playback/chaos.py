@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hive.playback.driver import Progress
-from hive.playback.session import Session, SessionConfig
-from hive.playback.timeline import Item
+from hive_tools.playback.driver import Progress
+from hive_tools.playback.session import Session, SessionConfig
+from hive_tools.playback.timeline import Item
 
 
 @dataclass
@@ -115,7 +115,7 @@ def run_drill(
     log: Callable[[str], None] = print,
 ) -> Outcome:
     """One fresh replay (disturbed or not), its outcome, and the hive stopped again."""
-    from hive.report import collect_run
+    from hive_tools.report import collect_run
 
     started = time.perf_counter()
     session = Session(config)

@@ -60,7 +60,7 @@ def send(
 ) -> str:
     """Validate and publish one command; returns its command_id."""
     from hive.intake.records import parse_time
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     if role.lower() not in ROLES:
         raise typer.BadParameter(f"one of {', '.join(ROLES)}, got {role!r}", param_hint="--role")

@@ -44,8 +44,8 @@ def topics_list() -> None:
 @topics_app.command("create")
 def topics_create(bootstrap: BootstrapOpt = None) -> None:
     """Create every catalogue topic and its dead-letter topic (idempotent)."""
-    from hive.admin.topics import create_topics
     from hive.contracts import load_catalogue
+    from hive_tools.admin.topics import create_topics
 
     s = _settings(bootstrap=bootstrap)
     results = create_topics(s.kafka_bootstrap, load_catalogue())
@@ -81,8 +81,8 @@ def schemas_register(
     topic: Annotated[list[str] | None, typer.Option(help="Only these topics")] = None,
 ) -> None:
     """Register every catalogue schema with BACKWARD compatibility (idempotent)."""
-    from hive.admin.schemas import register_all
     from hive.contracts import load_catalogue
+    from hive_tools.admin.schemas import register_all
 
     _report(register_all(_registry(registry), load_catalogue(), topic), "to register")
 
@@ -93,8 +93,8 @@ def schemas_check(
     live: Annotated[bool, typer.Option(help="Also check against the registered latest")] = False,
 ) -> None:
     """Check each schema is BACKWARD compatible with its newest released version."""
-    from hive.admin.schemas import check_against_registry, check_against_released
     from hive.contracts import load_catalogue
+    from hive_tools.admin.schemas import check_against_registry, check_against_released
 
     client = _registry(registry)
     results = check_against_released(client, load_catalogue())

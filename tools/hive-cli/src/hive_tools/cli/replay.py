@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hive.cli.market import (
+from hive_tools.cli.market import (
     SymbolOpt,
     TimeColOpt,
     TimeFormatOpt,
@@ -27,8 +27,8 @@ from hive.cli.market import (
 )
 
 if TYPE_CHECKING:
-    from hive.playback.driver import Progress
-    from hive.playback.session import Session
+    from hive_tools.playback.driver import Progress
+    from hive_tools.playback.session import Session
 
 
 def replay(
@@ -83,7 +83,7 @@ def replay(
 ) -> None:
     """Replay a channel over bars through all eight services, print a summary, write a report."""
     from hive.intake import IntakeError
-    from hive.playback import inputs, merge
+    from hive_tools.playback import inputs, merge
 
     specs = [inputs.parse_channel_spec(s) for s in signals] if signals else [
         inputs.ChannelSpec(p, None) for p in inputs.sample_channels()
@@ -125,7 +125,7 @@ def _day(ms: int) -> str:
 
 
 def _load_bots(path: Path) -> Any:
-    from hive.cli.bots import _load  # the same checks and messages as `hive bots check`
+    from hive_tools.cli.bots import _load  # the same checks and messages as `hive bots check`
 
     if not path.is_file():
         raise typer.BadParameter(f"{path}: no such file", param_hint="--bots")
@@ -143,11 +143,11 @@ def _run_session(
     serve: bool,
     hub_port: int,
 ) -> None:
-    from hive import supervise
-    from hive.cli.run import _prepare_infra
-    from hive.infra import InfraSettings
-    from hive.playback.quiescence import NotSettledError
-    from hive.playback.session import ReplayInterruptedError, Session, SessionConfig
+    from hive_tools import supervise
+    from hive_tools.cli.run import _prepare_infra
+    from hive_tools.infra import InfraSettings
+    from hive_tools.playback.quiescence import NotSettledError
+    from hive_tools.playback.session import ReplayInterruptedError, Session, SessionConfig
 
     env = dict(os.environ) | _prepare_infra()
     key, generated = supervise.admin_key(env)
@@ -240,7 +240,7 @@ def _finish(session: Session, progress: Progress, report: Path | None) -> None:
         f"replayed {progress.bars:,} bars and {progress.messages:,} messages; "
         f"{progress.barriers:,} lockstep waits took {progress.barrier_seconds:.1f} s"
     )
-    from hive.report import collect_run, format_summary, summarize, write_report
+    from hive_tools.report import collect_run, format_summary, summarize, write_report
 
     data = collect_run(
         session.bootstrap,

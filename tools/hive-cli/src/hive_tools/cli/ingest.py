@@ -34,7 +34,7 @@ def _publish(records: list[dict[str, Any]], dry_run: bool) -> None:
             typer.echo(f"  {r['message_id']:>8} r{r['revision']} {first_line}")
         typer.echo(f"{len(records)} message(s) read; nothing published (--dry-run)")
         return
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     s = load_settings(KafkaSettings)
     count = publish_records(

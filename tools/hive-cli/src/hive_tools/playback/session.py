@@ -15,11 +15,11 @@ from typing import Any
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
-from hive.playback.driver import Playback, Progress
-from hive.playback.quiescence import NotSettledError, Quiescence, TailReader
-from hive.playback.reset import reset_database_schema, reset_model_store, reset_topics
-from hive.playback.timeline import Item
-from hive.supervise import HIVE_SERVICES, Supervisor, admin_key, hive_specs
+from hive_tools.playback.driver import Playback, Progress
+from hive_tools.playback.quiescence import NotSettledError, Quiescence, TailReader
+from hive_tools.playback.reset import reset_database_schema, reset_model_store, reset_topics
+from hive_tools.playback.timeline import Item
+from hive_tools.supervise import HIVE_SERVICES, Supervisor, admin_key, hive_specs
 
 HUB = "hub-api"
 HEARTBEATS_TOPIC = "hive.heartbeats.v1"
@@ -76,7 +76,7 @@ class Session:
     # -- set-up --------------------------------------------------------------------------
     def reset(self) -> None:
         """Empty topics, no groups, no learned models, an empty read-model schema."""
-        from hive.admin.schemas import register_all
+        from hive_tools.admin.schemas import register_all
 
         catalogue = load_catalogue()
         reset_topics(self.bootstrap, catalogue)
@@ -90,7 +90,7 @@ class Session:
             asyncio.run(reset_database_schema(url, self._child_env()["HIVE_DATABASE_SCHEMA"]))
 
     def publish_bots(self, records: Sequence[Mapping[str, Any]]) -> None:
-        from hive.publish import publish_records
+        from hive_tools.publish import publish_records
 
         publish_records(
             records,

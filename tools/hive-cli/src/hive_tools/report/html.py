@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hive.limits import RuleSet, rule_set_or_constitution
-from hive.report.collect import RunData
-from hive.report.summary import (
+from hive_tools.report.collect import RunData
+from hive_tools.report.summary import (
     BotSummary,
     GroupStats,
     LimitPoint,
@@ -26,7 +26,7 @@ from hive.report.summary import (
     default_rule_sets,
     summarize,
 )
-from hive.report.text import GROUP_HEADERS, breach_text, group_rows, money, pct, when
+from hive_tools.report.text import GROUP_HEADERS, breach_text, group_rows, money, pct, when
 
 MAX_POINTS = 2000
 MAX_BREAKER_ROWS = 1000
