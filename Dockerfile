@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1.7
 #
-# Trading Hive images, built from the repository root (the shared library, schemas/ and
+# Trading Hive images, built from the repository root (the core library, schemas/ and
 # policies/ are part of every image). One target per service, plus the `hive` command line for
-# the one-shot jobs (topics, schemas):
+# the one-shot jobs (topics, schemas), the only image with the tooling (tools/hive-cli):
 #
 #   docker build --target governor -t trading-hive/governor:dev .
 #   docker compose build                  # docker-compose.yml names the target of each service
@@ -43,8 +43,9 @@ WORKDIR /src
 FROM builder AS manifests
 COPY libs/ libs/
 COPY services/ services/
-RUN find libs services -type f ! -name pyproject.toml -delete \
-    && find libs services -depth -type d -empty -delete
+COPY tools/ tools/
+RUN find libs services tools -type f ! -name pyproject.toml -delete \
+    && find libs services tools -depth -type d -empty -delete
 
 FROM builder AS workspace
 COPY pyproject.toml uv.lock ./
@@ -52,9 +53,14 @@ COPY --from=manifests /src/ ./
 
 # ---- one virtual environment per service (third-party dependencies first, then the code) ------
 FROM workspace AS venv-hive-cli
-RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-dev --no-install-workspace --package hive-lib
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-dev --no-install-workspace --package hive-cli
 COPY libs/ libs/
-RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-dev --no-editable --package hive-lib
+# The command line imports the services it checks with (bots check, parser evaluate, regimes).
+COPY services/risk-gate/ services/risk-gate/
+COPY services/signal-parser/ services/signal-parser/
+COPY services/regime-detector/ services/regime-detector/
+COPY tools/hive-cli/ tools/hive-cli/
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-dev --no-editable --package hive-cli
 
 FROM workspace AS venv-signal-parser
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-dev --no-install-workspace --package hive-signal-parser

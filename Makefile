@@ -9,7 +9,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HIVE := $(UV) run --frozen hive
 PYTEST := $(UV) run --frozen pytest
-TYPED := libs/hive/src $(wildcard services/*/src)
+TYPED := libs/hive/src $(wildcard services/*/src) tools/hive-cli/src
 
 .PHONY: help
 help: ## List the targets
@@ -21,7 +21,7 @@ setup: .venv/.synced ## Install everything (system packages, Python env, servers
 	@bash scripts/install-system-deps.sh
 	@$(HIVE) infra install
 
-.venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+.venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)" \
 		|| $(PYTHON) -m pip install --quiet --user --break-system-packages "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --all-packages
@@ -47,12 +47,12 @@ status: ## Show the local servers
 # ---- quality -----------------------------------------------------------------------------
 .PHONY: lint fmt typecheck
 lint: .venv/.synced ## ruff lint + format check
-	@$(UV) run --frozen ruff check libs services tests bench
-	@$(UV) run --frozen ruff format --check libs services tests bench
+	@$(UV) run --frozen ruff check libs services tools tests bench
+	@$(UV) run --frozen ruff format --check libs services tools tests bench
 fmt: .venv/.synced ## Format and autofix
-	@$(UV) run --frozen ruff format libs services tests bench
-	@$(UV) run --frozen ruff check --fix libs services tests bench
-typecheck: .venv/.synced ## mypy --strict on libs/ and services/
+	@$(UV) run --frozen ruff format libs services tools tests bench
+	@$(UV) run --frozen ruff check --fix libs services tools tests bench
+typecheck: .venv/.synced ## mypy --strict on libs/, services/ and tools/
 	@$(UV) run --frozen mypy $(TYPED)
 
 .PHONY: deploy-check

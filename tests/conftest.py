@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def endpoints() -> dict[str, str]:
     """Start (or find running) the real servers and point the hive's settings at them."""
-    from hive import infra
+    from hive_tools import infra
 
     infra.up()
     env = infra.endpoints(infra.InfraSettings())
@@ -36,10 +36,10 @@ def endpoints() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def hive_topics(endpoints: dict[str, str]) -> dict[str, str]:
     """The catalogue's topics exist and its schemas are registered, as `make run` leaves them."""
-    from hive.admin.schemas import register_all
-    from hive.admin.topics import create_topics
     from hive.contracts import load_catalogue
     from hive.contracts.serde import make_registry_client
+    from hive_tools.admin.schemas import register_all
+    from hive_tools.admin.topics import create_topics
 
     cat = load_catalogue()
     bad = [r for r in create_topics(endpoints["HIVE_KAFKA_BOOTSTRAP"], cat) if r.outcome == "error"]

@@ -15,14 +15,14 @@ import sys
 import uuid
 from pathlib import Path
 
-from hive import infra
 from hive.bots import load_bots
 from hive.market import read_bundled_eurusd
-from hive.playback import inputs, merge
-from hive.playback.chaos import Disturber, Outcome, run_drill
-from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
-from hive.supervise import free_port
 from hive_risk_gate.cards import CardLoader
+from hive_tools import infra
+from hive_tools.playback import inputs, merge
+from hive_tools.playback.chaos import Disturber, Outcome, run_drill
+from hive_tools.playback.session import SERVICE_NAMES, Session, SessionConfig
+from hive_tools.supervise import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "chaos.json"

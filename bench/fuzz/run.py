@@ -51,11 +51,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/fuzz.json")
     args = ap.parse_args()
 
-    from hive import infra
-    from hive.admin.schemas import register_all
-    from hive.admin.topics import create_topics
     from hive.contracts import load_catalogue
     from hive.contracts.serde import make_registry_client
+    from hive_tools import infra
+    from hive_tools.admin.schemas import register_all
+    from hive_tools.admin.topics import create_topics
 
     infra.up(["kafka", "registry", "postgres"])
     env = {**os.environ, **infra.endpoints(infra.InfraSettings())}

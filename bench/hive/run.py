@@ -4,7 +4,7 @@
 
 The hive: signal-parser -> enricher -> regime-detector -> risk-gate (4 service hops, 5 topics),
 plus the governor (the gate opens nothing while the governor is silent), started by
-`hive.playback.Session` on a clean slate with one paper bot that follows the bench's source
+`hive_tools.playback.Session` on a clean slate with one paper bot that follows the bench's source
 (bench/hive/bots.yaml, `follow` card). The executor is not run, so the governor is told to
 require only the risk gate (HIVE_GOVERNOR_REQUIRED_SERVICES=risk-gate; by default a silent
 executor puts the whole hive in SAFE_MODE). The bundled EURUSD H1 bars up to 2017-12-20 10:00
@@ -52,10 +52,10 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema
 
-from hive import infra
 from hive.contracts import load_catalogue
 from hive.contracts.serde import AvroCodec, make_registry_client
 from hive.intake.records import raw_record
+from hive_tools import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 BOTS_FILE = ROOT / "bench/hive/bots.yaml"
@@ -340,8 +340,8 @@ def run_hive(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     from hive.bots import load_bots
     from hive.contracts import CodecRegistry
     from hive.market import read_bundled_eurusd
-    from hive.playback.session import Session, SessionConfig
     from hive_risk_gate.cards import CardLoader
+    from hive_tools.playback.session import Session, SessionConfig
 
     state = infra.InfraSettings().state
     session = Session(
@@ -522,8 +522,8 @@ def main() -> int:
     if args.rate <= 0 or args.seconds <= 0 or min(args.burst, args.chain_burst) < 100:
         ap.error("--rate and --seconds must be > 0, the bursts >= 100")
 
-    from hive.admin.schemas import register_all
-    from hive.admin.topics import create_topics
+    from hive_tools.admin.schemas import register_all
+    from hive_tools.admin.topics import create_topics
 
     settings = infra.InfraSettings()
     infra.up(settings=settings)

@@ -259,8 +259,8 @@ def main() -> int:
 
     import asyncpg
 
-    from hive import infra
     from hive_hub.db import upgrade
+    from hive_tools import infra
 
     infra.up(["postgres"])
     url = infra.endpoints(infra.InfraSettings())["HIVE_DATABASE_URL"]

@@ -72,7 +72,7 @@ def through_kafka(msgs: list[dict[str, Any]], env: dict[str, str]) -> dict[str, 
 
     import httpx
 
-    from hive.publish import publish_records
+    from hive_tools.publish import publish_records
 
     publish_records(
         msgs, "signals.raw.v1", lambda r: r["source"],
@@ -135,7 +135,7 @@ def main() -> int:
         f"in-process: {result['in_process']['messages_per_s']:,.0f} messages/s (one core; target >= 20,000)"
     )
     if not args.no_kafka:
-        from hive import infra
+        from hive_tools import infra
 
         infra.up(["kafka", "registry"])
         env = {**os.environ, **infra.endpoints(infra.InfraSettings())}

@@ -27,9 +27,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema
 
-from hive import infra
 from hive.contracts import load_catalogue
 from hive.contracts.serde import AvroCodec, make_registry_client
+from hive_tools import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = load_catalogue()["signals.raw.v1"]

@@ -21,16 +21,16 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from hive import infra
 from hive.bots import load_bots
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.market import read_bundled_eurusd
-from hive.playback import inputs, merge
-from hive.playback.session import Session, SessionConfig
-from hive.report import collect_run, summarize
-from hive.supervise import free_port
 from hive_risk_gate.cards import CardLoader
+from hive_tools import infra
+from hive_tools.playback import inputs, merge
+from hive_tools.playback.session import Session, SessionConfig
+from hive_tools.report import collect_run, summarize
+from hive_tools.supervise import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "replay.json"

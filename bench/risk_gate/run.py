@@ -97,8 +97,8 @@ def main() -> int:
     if args.signals < 100:
         ap.error("--signals must be at least 100")
 
-    from hive import infra
     from hive_risk_gate.opa import OpaPolicy
+    from hive_tools import infra
 
     infra.up(["opa"])
     opa = OpaPolicy(infra.endpoints(infra.InfraSettings())["HIVE_OPA_URL"], timeout_s=2.0)

@@ -10,9 +10,9 @@ import pytest
 from confluent_kafka.schema_registry import Schema
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from hive.admin.schemas import check_against_registry, check_against_released, register_all
 from hive.contracts import load_catalogue
 from hive.contracts.serde import make_registry_client
+from hive_tools.admin.schemas import check_against_registry, check_against_released, register_all
 
 pytestmark = pytest.mark.contract
 

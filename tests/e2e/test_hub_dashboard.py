@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from hive.publish import publish_records
 from hive.runtime.replay import end_offsets
+from hive_tools.publish import publish_records
 
 pytestmark = pytest.mark.e2e
 

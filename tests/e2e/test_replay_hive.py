@@ -12,7 +12,7 @@ and win, and some chit-chat the parser rejects. Two bots of one cell follow it w
 What the run must show:
 
 1. orders placed: FILLED executions on orders.executions for both bots;
-2. limits respected: each bot's largest daily loss and drawdown (hive.report's numbers, from
+2. limits respected: each bot's largest daily loss and drawdown (hive_tools.report's numbers, from
    accounts.snapshots and hive.limits) stay below its limits, and no breach is reported;
 3. the losing streak trips the breakers: the 5th loss opens each bot's breaker (the governor's
    default threshold, SHADOW_MODE, cause LOSING_TRADE), the 10th failure in the cell opens the
@@ -270,8 +270,8 @@ bots:
 @dataclass
 class Run:
     plan: ChannelPlan
-    data: Any  # hive.report.RunData
-    summary: Any  # hive.report.Summary
+    data: Any  # hive_tools.report.RunData
+    summary: Any  # hive_tools.report.Summary
     hub_url: str
     seconds: dict[str, float]
 
@@ -279,11 +279,11 @@ class Run:
 @pytest.fixture(scope="module")
 def run(hive_topics: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     from hive.bots import load_bots
-    from hive.playback import inputs, merge
-    from hive.playback.session import SERVICE_NAMES, Session, SessionConfig
-    from hive.report import collect_run, format_summary, summarize
-    from hive.supervise import free_port
     from hive_risk_gate.cards import CardLoader
+    from hive_tools.playback import inputs, merge
+    from hive_tools.playback.session import SERVICE_NAMES, Session, SessionConfig
+    from hive_tools.report import collect_run, format_summary, summarize
+    from hive_tools.supervise import free_port
 
     tmp = tmp_path_factory.mktemp("replay")
     clock = time.perf_counter()
@@ -555,8 +555,8 @@ def test_dashboard_shows_the_bots_in_shadow_mode(run: Run) -> None:
 def test_replay_cli_refuses_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    import hive.cli.replay as replay_cli
-    from hive.cli.main import app
+    import hive_tools.cli.replay as replay_cli
+    from hive_tools.cli.main import app
 
     def must_not_run(*_a: Any, **_k: Any) -> None:
         raise AssertionError("bad input reached the session (it would reset a hive)")

@@ -18,7 +18,7 @@ from test_hub_support import WEBHOOK_TOKEN, fresh_database, running_hub
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
-from hive.publish import publish_records
+from hive_tools.publish import publish_records
 
 from kafka_support import consumer
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from hive import infra
+from hive_tools import infra
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +202,7 @@ def test_unknown_component_is_refused() -> None:
 def test_cli_status_table_and_unknown_name(endpoints: dict[str, str]) -> None:
     from typer.testing import CliRunner
 
-    from hive.cli.infra import app
+    from hive_tools.cli.infra import app
 
     runner = CliRunner()
     ok = runner.invoke(app, ["status"])

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hive.cli.models import models_app
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
-from hive.publish import publish_records
 from hive.runtime.replay import end_offsets, read_until
 from hive.winprob import load_release
 from hive_learner.synthetic import DAY_MS, START_MS, World, generate_trades
+from hive_tools.cli.models import models_app
+from hive_tools.publish import publish_records
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ import pytest
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.market import read_bundled_eurusd
-from hive.publish import publish_records
+from hive_tools.publish import publish_records
 
 from kafka_support import consumer
 

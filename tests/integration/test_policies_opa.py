@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hive.infra import InfraSettings
-from hive.infra.components import Opa
+from hive_tools.infra import InfraSettings
+from hive_tools.infra.components import Opa
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
-from hive.report import ReportError, RunData, collect_run, start_offsets, summarize
+from hive_tools.report import ReportError, RunData, collect_run, start_offsets, summarize
 
 from kafka_support import producer
 

@@ -17,8 +17,8 @@ import yaml
 from hive.audit import event_hash, verify
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
-from hive.publish import publish_records
 from hive.runtime.replay import end_offsets, read_until
+from hive_tools.publish import publish_records
 
 from kafka_support import consumer, skip_history
 

@@ -16,7 +16,7 @@ import pytest
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.intake.records import raw_record
-from hive.publish import publish_records
+from hive_tools.publish import publish_records
 
 from kafka_support import consumer
 

@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from hive.contracts import load_catalogue
 from hive.contracts.serde import CodecRegistry, SerdeError, make_registry_client
 from hive.runtime.replay import end_offsets
-from hive.supervise import HIVE_SERVICES, ChildSpec, Supervisor, free_port, hive_specs
+from hive_tools.supervise import HIVE_SERVICES, ChildSpec, Supervisor, free_port, hive_specs
 
 from kafka_support import consumer
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hive.cli.main import app
+from hive_tools.cli.main import app
 
 pytestmark = pytest.mark.unit
 

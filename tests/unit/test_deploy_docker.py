@@ -1,7 +1,8 @@
 """The Dockerfile and .dockerignore, checked offline (no container engine here): parsed into
 stages and checked for what the images must be (multi-stage, one target per service, non-root,
-no build tools in the final stages, only the locked dependencies of one package per image), and
-one service's virtual environment built exactly as its stages say, with the local uv."""
+no build tools in the final stages, only the locked dependencies of one package per image, the
+tooling only in the hive-cli image), and one service's and the CLI's virtual environments built
+exactly as their stages say, with the local uv."""
 
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ def workspace_packages() -> dict[str, Path]:
     for pyproject in [
         ROOT / "libs" / "hive" / "pyproject.toml",
         *ROOT.glob("services/*/pyproject.toml"),
+        *ROOT.glob("tools/*/pyproject.toml"),
     ]:
         out[tomllib.loads(pyproject.read_text())["project"]["name"]] = pyproject.parent
     return out
@@ -256,7 +258,7 @@ def test_each_venv_stage_syncs_its_package_locked_without_dev_and_with_its_works
         venv = stages[f"venv-{name}"]
         assert venv.base == "workspace", name
         if name == "hive-cli":
-            package = "hive-lib"
+            package = package_of(ROOT / "tools" / "hive-cli")
         else:
             service_dir = ROOT / "services" / name
             package = package_of(service_dir)
@@ -278,6 +280,24 @@ def test_each_venv_stage_syncs_its_package_locked_without_dev_and_with_its_works
         needed = {dirs[p] for p in workspace_closure(package)}
         missing = {d for d in needed if not any(d.startswith(c) for c in copied)}
         assert not missing, f"{name}: workspace packages not copied: {missing}"
+
+
+def test_only_the_hive_cli_image_carries_the_tooling(dockerfile, services) -> None:
+    """The tooling (tools/hive-cli: CLI, playback, report, local infra, supervisor) sits above
+    the services: a service image neither copies tools/ nor installs the hive-cli package."""
+    _, stages = dockerfile
+    tools_package = package_of(ROOT / "tools" / "hive-cli")
+    for name, stage in final_targets(stages).items():
+        copied = {c.args.split()[0] for s in (stage, stages[f"venv-{name}"]) for c in s.of("COPY")}
+        if name == "hive-cli":
+            assert "tools/hive-cli/" in copied
+            continue
+        assert not {c for c in copied if c.startswith("tools")}, f"{name} copies {copied}"
+    for entry_name in services:
+        closure = lock_closure(package_of(ROOT / "services" / entry_name))
+        assert tools_package not in closure, f"{entry_name} would install the tooling"
+        assert "typer" not in closure, f"{entry_name} would install the CLI's typer"
+    assert not {"torch"} & lock_closure(tools_package), "the hive-cli image would install torch"
 
 
 def test_uv_in_the_builder_is_the_makefiles(dockerfile) -> None:
@@ -433,17 +453,12 @@ def _chain(stages: dict[str, Stage], target: str) -> list[Stage]:
     return chain
 
 
-@pytest.mark.timeout(900)
-def test_signal_parser_venv_builds_as_the_dockerfile_says_and_runs_from_hive_home(
-    dockerfile, tmp_path: Path
-) -> None:
-    """Replays builder -> manifests and builder -> workspace -> venv-signal-parser with the
-    local uv (for the pip-installed pinned one), then runs the image's code from that venv with
-    HIVE_HOME pointing at a copy of what the runtime stage copies."""
+def _build_venv(stages: dict[str, Stage], venv_stage: str, tmp_path: Path) -> Path:
+    """Replays builder -> manifests and builder -> workspace -> `venv_stage` with the local uv
+    (for the pip-installed pinned one); returns the virtual environment it built."""
     uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
     if uv is None:
         pytest.fail("uv is not on PATH (make installs it)")
-    _, stages = dockerfile
     python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
     base_env = {
         k: v
@@ -452,7 +467,7 @@ def test_signal_parser_venv_builds_as_the_dockerfile_says_and_runs_from_hive_hom
     }
     base_env["PATH"] = f"{Path(uv).parent}:{base_env.get('PATH', '')}"
     # The uv cache stays the machine's (the Dockerfile's cache mount plays that part).
-    for target in ("manifests", "venv-signal-parser"):
+    for target in ("manifests", venv_stage):
         chain = _chain(stages, target)
         assert chain[0].name == "builder", target
         fs, env = tmp_path / target, dict(base_env)
@@ -460,36 +475,62 @@ def test_signal_parser_venv_builds_as_the_dockerfile_says_and_runs_from_hive_hom
         cwd = fs
         for stage in chain:
             cwd = _run_stage(stage, ROOT, fs, env, cwd, python)
+    return tmp_path / venv_stage / "app" / ".venv"
 
-    venv = tmp_path / "venv-signal-parser" / "app" / ".venv"
+
+def _image_env(venv: Path, tmp_path: Path) -> dict[str, str]:
+    """The final image's environment: the venv on PATH, HIVE_HOME at a copy of what the
+    runtime stage copies."""
+    home = tmp_path / "image-app"
+    shutil.copytree(ROOT / "schemas", home / "schemas")
+    shutil.copytree(ROOT / "policies", home / "policies")
+    return {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HIVE_HOME": str(home),
+        "HOME": str(tmp_path),
+        "MPLCONFIGDIR": str(tmp_path / "mpl"),
+    }
+
+
+@pytest.mark.timeout(900)
+def test_signal_parser_venv_builds_as_the_dockerfile_says_and_runs_from_hive_home(
+    dockerfile, tmp_path: Path
+) -> None:
+    """Replays builder -> manifests and builder -> workspace -> venv-signal-parser with the
+    local uv (for the pip-installed pinned one), then runs the image's code from that venv with
+    HIVE_HOME pointing at a copy of what the runtime stage copies."""
+    _, stages = dockerfile
+    venv = _build_venv(stages, "venv-signal-parser", tmp_path)
     site = next((venv / "lib").glob("python3.11/site-packages"))
     installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
     assert {"hive_lib", "hive_signal_parser", "confluent_kafka"} <= installed
     assert not {"pytest", "ruff", "mypy", "torch"} & installed, (
         "dev or learner packages in the image"
     )
+    # The tooling is not in a service image: no hive_tools, no `hive` command.
+    assert not {"hive_cli", "typer"} & installed, "the tooling in a service image"
+    assert not (site / "hive_tools").exists() and not (venv / "bin" / "hive").exists()
     # Non-editable: the code is in site-packages, not a pointer into the build context.
     assert (site / "hive_signal_parser" / "__main__.py").is_file()
     assert not any("src" in p.read_text() for p in site.glob("*.pth"))
 
     home = tmp_path / "image-app"
-    shutil.copytree(ROOT / "schemas", home / "schemas")
-    shutil.copytree(ROOT / "policies", home / "policies")
-    run_env = {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-        "HIVE_HOME": str(home),
-        "HOME": str(tmp_path),
-        "MPLCONFIGDIR": str(tmp_path / "mpl"),
-    }
+    run_env = _image_env(venv, tmp_path)
+    # The topic catalogue and its schemas, read through HIVE_HOME (what `hive topics list`
+    # showed here when the CLI was part of the core library).
     out = subprocess.run(
-        [str(venv / "bin" / "hive"), "topics", "list"],
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "from hive.contracts import load_catalogue; print(*load_catalogue().topics)",
+        ],
         cwd=tmp_path,
         env=run_env,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert out.returncode == 0 and "signals.raw.v1" in out.stdout, out.stderr
+    assert out.returncode == 0 and "signals.raw.v1" in out.stdout.split(), out.stderr
     probe = (
         "import hive_signal_parser.service, hive.limits as l, hive.paths as p; "
         "print(p.repo_root()); print(sorted(l.load_rule_sets()))"
@@ -505,3 +546,45 @@ def test_signal_parser_venv_builds_as_the_dockerfile_says_and_runs_from_hive_hom
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == str(home)
     assert "ftmo_2step" in out.stdout
+
+
+@pytest.mark.timeout(900)
+def test_hive_cli_venv_builds_as_the_dockerfile_says_and_its_commands_run(
+    dockerfile, tmp_path: Path
+) -> None:
+    """The CLI's image: venv-hive-cli replayed like the service's above, then `hive topics list`
+    and `hive bots check` (which imports the risk gate's bot model) run from it, HIVE_HOME set."""
+    _, stages = dockerfile
+    venv = _build_venv(stages, "venv-hive-cli", tmp_path)
+    site = next((venv / "lib").glob("python3.11/site-packages"))
+    installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+    assert {"hive_lib", "hive_cli", "hive_risk_gate", "typer"} <= installed
+    assert not {"pytest", "ruff", "mypy", "torch"} & installed, (
+        "dev or learner packages in the image"
+    )
+    assert (site / "hive_tools" / "cli" / "main.py").is_file()
+    assert not any("src" in p.read_text() for p in site.glob("*.pth"))
+
+    run_env = _image_env(venv, tmp_path)
+    out = subprocess.run(
+        [str(venv / "bin" / "hive"), "topics", "list"],
+        cwd=tmp_path,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0 and "signals.raw.v1" in out.stdout, out.stderr
+    bots = tmp_path / "bots.yaml"
+    shutil.copy(ROOT / "data" / "signals" / "sample-bots.yaml", bots)
+    out = subprocess.run(
+        [str(venv / "bin" / "hive"), "bots", "check", str(bots)],
+        cwd=tmp_path,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    count = len(yaml.safe_load(bots.read_text())["bots"])
+    assert out.stdout.splitlines()[-1] == f"{count} bot(s) valid", out.stdout

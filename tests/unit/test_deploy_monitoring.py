@@ -79,7 +79,11 @@ def exported_metrics() -> set[str]:
     """Every series name the code defines (prometheus_client), with the suffixes it adds."""
     pattern = re.compile(r"\b(Counter|Gauge|Histogram|Summary)\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"")
     names: set[str] = {"up"}
-    for source in [*ROOT.glob("libs/*/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
+    for source in [
+        *ROOT.glob("libs/*/src/**/*.py"),
+        *ROOT.glob("services/*/src/**/*.py"),
+        *ROOT.glob("tools/*/src/**/*.py"),
+    ]:
         for kind, metric in pattern.findall(source.read_text()):
             if kind == "Counter":
                 names |= {f"{metric}_total", f"{metric}_created"}

@@ -7,13 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from hive.cli.models import latest_per_version, models_app
 from hive_learner.learner import Learner, LearnerConfig
 from hive_learner.promotion import PromotionRules
 from hive_learner.store import ModelStore
 from hive_learner.synthetic import generate_trades
 from hive_learner.train import TrainConfig
 from hive_learner.trigger import DAY_MS, TriggerRules
+from hive_tools.cli.models import latest_per_version, models_app
 
 pytestmark = pytest.mark.unit
 

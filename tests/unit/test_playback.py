@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from hive.intake import IntakeError
-from hive.playback import driver as driver_mod
-from hive.playback.chaos import Disturber
-from hive.playback.driver import Playback, Progress
-from hive.playback.inputs import ChannelSpec, parse_channel_spec, read_channel, read_channels
-from hive.playback.timeline import merge
+from hive_tools.playback import driver as driver_mod
+from hive_tools.playback.chaos import Disturber
+from hive_tools.playback.driver import Playback, Progress
+from hive_tools.playback.inputs import ChannelSpec, parse_channel_spec, read_channel, read_channels
+from hive_tools.playback.timeline import merge
 
 pytestmark = pytest.mark.unit
 
@@ -137,7 +137,7 @@ class _FakeSession:
 
 def test_disturber_kills_in_turn_and_restarts_kafka_once(monkeypatch):
     killed: list[int] = []
-    monkeypatch.setattr("hive.playback.chaos.os.kill", lambda pid, sig: killed.append(pid))
+    monkeypatch.setattr("hive_tools.playback.chaos.os.kill", lambda pid, sig: killed.append(pid))
     restarts: list[int] = []
     d = Disturber(
         _FakeSession(),  # type: ignore[arg-type]

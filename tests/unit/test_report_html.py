@@ -8,10 +8,10 @@ import pytest
 from test_report_support import HOUR, RULE_SETS, T0, scenario, snapshot
 from typer.testing import CliRunner
 
-from hive.cli.main import app
-from hive.report import RunData, write_report
-from hive.report.html import downsample
-from hive.report.summary import bot_series
+from hive_tools.cli.main import app
+from hive_tools.report import RunData, write_report
+from hive_tools.report.html import downsample
+from hive_tools.report.summary import bot_series
 
 pytestmark = pytest.mark.unit
 

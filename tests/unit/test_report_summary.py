@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from test_report_support import DAY, HOUR, RULE_SETS, T0, scenario, snapshot
 
-from hive.report import RunData, format_summary, summarize
-from hive.report.summary import breaker_trips
+from hive_tools.report import RunData, format_summary, summarize
+from hive_tools.report.summary import breaker_trips
 
 pytestmark = pytest.mark.unit
 

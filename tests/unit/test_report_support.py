@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hive.limits import load_rule_sets
-from hive.report import RunData
+from hive_tools.report import RunData
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "schemas" / "examples"

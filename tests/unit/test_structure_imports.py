@@ -1,8 +1,9 @@
 """The code's shape, checked from its import statements (read with `ast`, nothing is imported):
 
-- no import circle among the modules of the core library (`libs/hive/src`) and the services
-  (`services/*/src`);
-- the core library (`hive`) imports no service package (`hive_*`): services sit above it.
+- no import circle among the modules of the core library (`libs/hive/src`), the services
+  (`services/*/src`) and the tooling (`tools/*/src`);
+- the core library (`hive`) imports no service package and no tooling (`hive_*`): they sit
+  above it.
 
 Imports inside functions count: a lazy import only hides a circle (the risk gate's
 `account -> bots -> cards -> account` was one) or an arrow running back up. Imports under
@@ -25,19 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = "hive"
 SERVICE_PREFIX = "hive_"
 
-# The parts of `hive` that are tooling, not core, until they move into their own package above
-# the services (issue 16, item 4). Delete this tuple when they have moved.
-TOOLING_STILL_IN_CORE: tuple[str, ...] = (
-    "hive.cli",
-    "hive.playback",
-    "hive.report",
-    "hive.infra",
-    "hive.supervise",
-)
-
 
 def source_roots(root: Path) -> list[Path]:
-    return [root / "libs/hive/src", *sorted((root / "services").glob("*/src"))]
+    return [
+        root / "libs/hive/src",
+        *sorted((root / "services").glob("*/src")),
+        *sorted((root / "tools").glob("*/src")),
+    ]
 
 
 # ---- the import graph ---------------------------------------------------------------------------
@@ -253,10 +248,10 @@ def graph() -> ImportGraph:
     return build_graph(source_roots(ROOT))
 
 
-def test_the_graph_sees_the_core_and_every_service(graph: ImportGraph) -> None:
+def test_the_graph_sees_the_core_every_service_and_the_tooling(graph: ImportGraph) -> None:
     packages = {name.partition(".")[0] for name in graph.files}
     services = {p.parent.name for p in (ROOT / "services").glob("*/src/*/__init__.py")}
-    assert len(services) >= 8 and packages == {CORE, *services}
+    assert len(services) == 8 and packages == {CORE, *services, "hive_tools"}
 
 
 def test_there_is_no_import_circle(graph: ImportGraph) -> None:
@@ -265,5 +260,5 @@ def test_there_is_no_import_circle(graph: ImportGraph) -> None:
 
 
 def test_the_core_library_imports_no_service(graph: ImportGraph) -> None:
-    arrows = core_imports_of_services(graph.all_edges, exempt=TOOLING_STILL_IN_CORE)
+    arrows = core_imports_of_services(graph.all_edges, exempt=())
     assert not arrows, "the core library (hive) imports a service package:\n" + "\n".join(arrows)

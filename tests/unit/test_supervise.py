@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hive.cli.run import app
-from hive.supervise import (
+from hive_tools.cli.run import app
+from hive_tools.supervise import (
     ADMIN_KEY_VAR,
     HIVE_SERVICES,
     Backoff,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hive.supervise import Backoff, ChildSpec, Supervisor, free_port
+from hive_tools.supervise import Backoff, ChildSpec, Supervisor, free_port
 
 pytestmark = pytest.mark.unit
 
