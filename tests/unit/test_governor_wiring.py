@@ -7,9 +7,18 @@ import pytest
 from prometheus_client import CollectorRegistry
 from test_governor_support import trade
 
+from hive.audit import AuditChain
 from hive.runtime import InboundRecord, RejectRecord
 from hive_governor import BreakerConfig, Governor
-from hive_governor.service import HEARTBEATS, TRADES, BreakerGauges, GovernorService
+from hive_governor.service import (
+    AUDIT,
+    BREAKERS,
+    CHAIN_ID,
+    HEARTBEATS,
+    TRADES,
+    BreakerGauges,
+    GovernorService,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -60,3 +69,33 @@ def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> 
     out = service.handle(InboundRecord(HEARTBEATS, 0, 1, None, other))
     safe = [o.value for o in out if o.topic == "control.breakers.v1"]
     assert safe and safe[0]["scope_level"] == "GLOBAL" and safe[0]["fallback_mode"] == "SAFE_MODE"
+
+
+def test_state_store_restores_breakers_and_continues_the_audit_chain() -> None:
+    first = GovernorService(Governor(BreakerConfig(), rule_sets={}))
+    out = []
+    for n in range(5):
+        rec = trade(f"t{n}", 1_000 + n, pnl=-10.0)
+        out += first.handle(InboundRecord(TRADES, 0, n, rec["bot_id"], rec))
+    published = [o for o in out if o.topic in (BREAKERS, AUDIT)]
+    assert published
+
+    registry = CollectorRegistry()
+    again = Governor(BreakerConfig(), rule_sets={}, chain=AuditChain(CHAIN_ID))
+    store = GovernorService(again, gauges=BreakerGauges(registry)).state_store()
+    assert tuple(store.topics) == (BREAKERS, AUDIT)
+    for n, o in enumerate(published):
+        store.keep(InboundRecord(o.topic, 0, n, o.key, dict(o.value)))
+    store.keep(InboundRecord(AUDIT, 0, 99, "hub-api", {"chain_id": "hub-api"}))  # not ours
+    store.restored()
+
+    assert again.breaker_states() == first.governor.breaker_states()
+    [bot] = [s for s in again.breaker_states() if s["scope_level"] == "BOT"]
+    assert registry.get_sample_value(
+        "hive_breaker_open", {"scope_level": "BOT", "scope_id": bot["scope_id"]}
+    ) == (1.0 if bot["state"] == "OPEN" else 0.0)
+    last = [o.value for o in published if o.topic == AUDIT][-1]
+    assert again.audit.chain.chain_id == CHAIN_ID
+    nxt = again.advance(10_000_000)  # the breaker half-opens: audited after the restored chain
+    [event] = [o.value for o in nxt if o.topic == AUDIT]
+    assert event["prev_hash"] == last["hash"]

@@ -1,19 +1,14 @@
-"""Entry point: `python -m hive_governor`."""
+"""Entry point: `python -m hive_governor` (wiring only: settings, governor, service, runtime)."""
 
 from __future__ import annotations
 
-import logging
-
-from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.audit import AuditChain
 from hive.config import load_settings
 from hive.logs import configure_logging
 from hive.runtime.metrics import ServiceMetrics
-from hive.runtime.records import InboundRecord
 from hive.runtime.service import run_service
-from hive.runtime.state_store import StateStore
 from hive_governor.governor import Governor
 from hive_governor.service import (
-    BREAKERS,
     CHAIN_ID,
     INPUTS,
     OUTPUTS,
@@ -23,48 +18,19 @@ from hive_governor.service import (
 )
 from hive_governor.settings import GovernorSettings
 
-log = logging.getLogger("hive_governor")
-
-
-def state_store(governor: Governor, chain: AuditChain, gauges: BreakerGauges) -> StateStore:
-    """Breaker states from the compacted topic; the audit chain (and the change guard's
-    history in it) from the governor's own chain, oldest first."""
-    breakers: dict[str, dict[str, object]] = {}
-    own: list[dict[str, object]] = []
-
-    def keep(rec: InboundRecord) -> None:
-        if rec.topic == BREAKERS and not rec.tombstone:
-            breakers[f"{rec.value['scope_level']}:{rec.value['scope_id']}"] = rec.value
-        elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
-            own.append(rec.value)
-
-    def restored() -> None:
-        for record in breakers.values():
-            governor.restore_breaker(record)
-        for event in own:
-            governor.restore_audit(event)
-        chain.resume_after(own[-1] if own else None)
-        for state in governor.breaker_states():  # what was restored is what is in force
-            gauges.observe(state)
-        log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
-
-    return StateStore(topics=(BREAKERS, AUDIT_TOPIC), keep=keep, restored=restored)
-
 
 def main() -> int:
     settings = load_settings(GovernorSettings)
     configure_logging(settings.service_name)
-    chain = AuditChain(CHAIN_ID)
     governor = Governor(
         settings.breaker_config(),
         required_services=settings.required_services(),
         heartbeat_timeout_ms=settings.governor_heartbeat_timeout_ms,
-        chain=chain,
+        chain=AuditChain(CHAIN_ID),
         escalation=settings.escalation_config(),
     )
     metrics = ServiceMetrics(settings.service_name)
-    gauges = BreakerGauges(metrics.registry)
-    service = GovernorService(governor, gauges=gauges)
+    service = GovernorService(governor, gauges=BreakerGauges(metrics.registry))
     return run_service(
         settings,
         INPUTS,
@@ -72,7 +38,7 @@ def main() -> int:
         service.handle,
         tables=TABLES,
         metrics=metrics,
-        state_store=state_store(governor, chain, gauges),
+        state_store=service.state_store(),
     )
 
 

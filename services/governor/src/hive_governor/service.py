@@ -8,13 +8,16 @@ offsets (outputs and offsets commit in one transaction, `exactly_once`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from hive.audit import AUDIT_TOPIC
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
+from hive.runtime.state_store import StateStore
 from hive_governor.errors import GovernorInputError
 from hive_governor.governor import Governor, Output
 
@@ -31,6 +34,8 @@ CHAIN_ID = "governor"
 INPUTS = [BOTS, COMMANDS, HEARTBEATS, SNAPSHOTS, TRADES, EXECUTIONS, DECISIONS]
 OUTPUTS = [BREAKERS, COMMANDS, AUDIT]
 TABLES = [BOTS]
+
+log = logging.getLogger("hive_governor")
 
 
 def _wall_ms() -> int:
@@ -66,7 +71,8 @@ class BreakerGauges:
 
 class GovernorService:
     """Routes records to the governor; heartbeats also tick its liveness check (every service
-    beats every few seconds, so the check runs at least that often)."""
+    beats every few seconds, so the check runs at least that often). At start, the runtime
+    reads the governor's own state back through `state_store` (restore.py)."""
 
     def __init__(
         self,
@@ -102,3 +108,30 @@ class GovernorService:
                 if o.topic == BREAKERS:
                     self.gauges.observe(o.value)
         return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]
+
+    def state_store(self) -> StateStore:
+        """Breaker states from the compacted topic; the audit chain (and the change guard's
+        history in it) from the governor's own chain, oldest first."""
+        governor, gauges = self.governor, self.gauges
+        chain = governor.audit.chain
+        breakers: dict[str, dict[str, object]] = {}
+        own: list[dict[str, object]] = []
+
+        def keep(rec: InboundRecord) -> None:
+            if rec.topic == BREAKERS and not rec.tombstone:
+                breakers[f"{rec.value['scope_level']}:{rec.value['scope_id']}"] = rec.value
+            elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
+                own.append(rec.value)
+
+        def restored() -> None:
+            for record in breakers.values():
+                governor.restore_breaker(record)
+            for event in own:
+                governor.restore_audit(event)
+            chain.resume_after(own[-1] if own else None)
+            if gauges is not None:
+                for state in governor.breaker_states():  # what was restored is what is in force
+                    gauges.observe(state)
+            log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
+
+        return StateStore(topics=(BREAKERS, AUDIT_TOPIC), keep=keep, restored=restored)

@@ -1,4 +1,4 @@
-"""Who may give which command on `control.commands`, and where. What each does is in governor.py.
+"""Who may give which command on `control.commands`, and where. What each does: handler.py.
 
 Every command needs a non-empty reason. Roles:
 
