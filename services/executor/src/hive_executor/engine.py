@@ -47,6 +47,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.constitution import BREAKER_SEVERITY as MODE_SEVERITY
+from hive.constitution import NO_NEW_POSITIONS
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
 from hive.limits import RuleSet
 from hive_executor.account import Account, Valuation, snapshot_record
@@ -71,7 +73,6 @@ from hive_executor.failover import FailoverBroker
 from hive_executor.fills import exit_hits, market_entry, market_exit, pending_entry
 from hive_executor.guard import Guard
 from hive_executor.inputs import (
-    MODE_SEVERITY,
     BotDef,
     Intent,
     Update,
@@ -119,7 +120,6 @@ log = logging.getLogger(__name__)
 
 BrokerFactory = Callable[[str], Broker | None]
 MAX_COMMANDS_REMEMBERED = 10_000  # also the bound of intents refused for unknown bots
-NO_NEW_POSITIONS = ("SAFE_MODE", "HALTED")
 
 
 __all__ = ["BrokerFactory", "Executor", "ExecutorConfig", "ExecutorInputError", "Output"]

@@ -49,12 +49,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hive.audit import AuditChain
+from hive.constitution import most_severe
 from hive.limits import RuleSet, load_rule_sets
 from hive_governor import commands as cmds
+from hive_governor.actors import GOVERNOR
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN, BreakerConfig, Failure, Transition
 from hive_governor.change_guard import APPLIED, ROLLED_BACK, ChangeGuard, Verdict
 from hive_governor.commands import Refusal, refusal, scope_of, system_command
-from hive_governor.constitution import GLOBAL_ID, GOVERNOR, SCOPE_LEVELS, ScopeLevel
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import (
     LEVEL_CAUSES,
@@ -80,7 +81,8 @@ from hive_governor.inputs import (
 from hive_governor.limits_watch import DAILY, LimitEvent, LimitsWatch
 from hive_governor.liveness import Liveness
 from hive_governor.outputs import Auditor, Output, breaker_output, command_output
-from hive_governor.scopes import Hold, ScopeState, most_severe
+from hive_governor.scope_levels import GLOBAL_ID, SCOPE_LEVELS, ScopeLevel
+from hive_governor.scopes import Hold, ScopeState
 
 __all__ = ["Governor", "GovernorInputError", "Output"]
 

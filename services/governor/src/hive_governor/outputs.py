@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hive.audit import AUDIT_TOPIC, AuditChain
-from hive_governor.constitution import GOVERNOR
+from hive_governor.actors import GOVERNOR
 
 BREAKERS: Final = "control.breakers.v1"  # key scope_level:scope_id
 COMMANDS: Final = "control.commands.v1"  # key scope_level:scope_id

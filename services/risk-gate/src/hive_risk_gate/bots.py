@@ -51,8 +51,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from hive.constitution import MAX_RISK_PER_POSITION_PCT, RULE_SETS
+from hive.constitution import RuleSetName as RuleSet
 from hive.instruments import InstrumentCatalogue, load_instruments
-from hive_risk_gate.constitution import MAX_RISK_PER_POSITION_PCT, RULE_SETS, RuleSet
 
 DEFAULT_DAY_BOUNDARY_TZ = "Europe/Prague"
 # Account currencies the gate can size in (it converts quote currencies into these).

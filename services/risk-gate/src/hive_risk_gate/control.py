@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.constitution import BreakerMode, most_severe, normalise_breaker_mode
 from hive_risk_gate.bots import Bot
-from hive_risk_gate.constitution import BreakerMode, most_severe, normalise_breaker_mode
 
 
 class BreakerBook:

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from hive.constitution import BreakerMode
 from hive_risk_gate.account import AccountState
 from hive_risk_gate.bots import Bot
-from hive_risk_gate.constitution import (
+from hive_risk_gate.record_enums import (
     CONFIDENCE_SOURCES,
     DIRECTIONS,
     ORDER_TYPES,
-    BreakerMode,
     ConfidenceSource,
 )
 from hive_risk_gate.signals import ScoredSignal
