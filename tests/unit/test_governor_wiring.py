@@ -8,8 +8,9 @@ from prometheus_client import CollectorRegistry
 from test_governor_support import trade
 
 from hive.runtime import InboundRecord, RejectRecord
+from hive.topics import HIVE_HEARTBEATS, TRADES_CLOSED
 from hive_governor import BreakerConfig, Governor
-from hive_governor.service import HEARTBEATS, TRADES, BreakerGauges, GovernorService
+from hive_governor.service import BreakerGauges, GovernorService
 
 pytestmark = pytest.mark.unit
 
@@ -22,7 +23,7 @@ def test_losing_trades_open_the_bot_breaker_and_the_gauges_follow() -> None:
     out = []
     for n in range(5):
         rec = trade(f"t{n}", 1_000 + n, pnl=-10.0)
-        out += service.handle(InboundRecord(TRADES, 0, n, rec["bot_id"], rec))
+        out += service.handle(InboundRecord(TRADES_CLOSED, 0, n, rec["bot_id"], rec))
     opened = [
         o.value for o in out if o.topic == "control.breakers.v1" and o.value["state"] == "OPEN"
     ]
@@ -41,12 +42,12 @@ def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> 
     )
     service = GovernorService(governor, clock=lambda: now[0])
     with pytest.raises(RejectRecord):
-        service.handle(InboundRecord(TRADES, 0, 0, None, {"event_id": "x"}))
+        service.handle(InboundRecord(TRADES_CLOSED, 0, 0, None, {"event_id": "x"}))
     beat = {"event_id": "e:1", "service": "executor", "instance_id": "e", "status": "RUNNING",
             "ts_event": 0, "ts_init": 0, "sequence": 1, "started_at": 0, "interval_ms": 100}  # fmt: skip
     assert not [
         o
-        for o in service.handle(InboundRecord(HEARTBEATS, 0, 0, None, beat))
+        for o in service.handle(InboundRecord(HIVE_HEARTBEATS, 0, 0, None, beat))
         if o.topic == "control.breakers.v1"
     ]
     now[0] = 60_000  # the executor has been silent for a minute; another service's beat ticks
@@ -57,6 +58,6 @@ def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> 
         "instance_id": "g",
         "ts_event": 60_000,
     }
-    out = service.handle(InboundRecord(HEARTBEATS, 0, 1, None, other))
+    out = service.handle(InboundRecord(HIVE_HEARTBEATS, 0, 1, None, other))
     safe = [o.value for o in out if o.topic == "control.breakers.v1"]
     assert safe and safe[0]["scope_level"] == "GLOBAL" and safe[0]["fallback_mode"] == "SAFE_MODE"

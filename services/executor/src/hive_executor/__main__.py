@@ -10,8 +10,9 @@ from hive.logs import configure_logging
 from hive.runtime.records import InboundRecord
 from hive.runtime.service import run_service
 from hive.runtime.state_store import StateStore
+from hive.topics import EXECUTOR_STATE
 from hive_executor.engine import Executor, ExecutorConfig
-from hive_executor.service import INPUTS, OUTPUTS, STATE, TABLES, ExecutorService
+from hive_executor.service import INPUTS, OUTPUTS, TABLES, ExecutorService
 from hive_executor.settings import ExecutorSettings
 
 log = logging.getLogger("hive_executor")
@@ -41,9 +42,9 @@ def state_store(service: ExecutorService) -> StateStore:
     def restored() -> None:
         for rec in latest.values():
             service.restore(rec)
-        log.info("restored %d state key(s) from %s", len(latest), STATE)
+        log.info("restored %d state key(s) from %s", len(latest), EXECUTOR_STATE)
 
-    return StateStore(topics=(STATE,), keep=keep, restored=restored)
+    return StateStore(topics=(EXECUTOR_STATE,), keep=keep, restored=restored)
 
 
 def main() -> int:

@@ -51,6 +51,9 @@ from hive.constitution import BREAKER_SEVERITY as MODE_SEVERITY
 from hive.constitution import NO_NEW_POSITIONS
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
 from hive.limits import RuleSet
+from hive.topics import ACCOUNTS_SNAPSHOTS as SNAPSHOTS
+from hive.topics import ORDERS_EXECUTIONS as EXECUTIONS
+from hive.topics import TRADES_CLOSED as TRADES
 from hive_executor.account import Account, Valuation, snapshot_record
 from hive_executor.brokers import (
     Broker,
@@ -97,7 +100,7 @@ from hive_executor.orders import (
     lots,
     to_steps,
 )
-from hive_executor.outputs import EXECUTIONS, SNAPSHOTS, TRADES, Output
+from hive_executor.outputs import Output
 from hive_executor.quotes import Bar, bar_timeframe, parse_bar
 from hive_executor.records import execution_record, simulated, trade_record
 from hive_executor.state import (

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.audit import AuditChain
 from hive.config import load_settings
 from hive.logs import configure_logging
 from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import InboundRecord
 from hive.runtime.service import run_service
 from hive.runtime.state_store import StateStore
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS
 from hive_governor.governor import Governor
-from hive_governor.service import (
-    BREAKERS,
-    CHAIN_ID,
-    INPUTS,
-    OUTPUTS,
-    TABLES,
-    BreakerGauges,
-    GovernorService,
-)
+from hive_governor.service import CHAIN_ID, INPUTS, OUTPUTS, TABLES, BreakerGauges, GovernorService
 from hive_governor.settings import GovernorSettings
 
 log = logging.getLogger("hive_governor")
@@ -33,9 +26,9 @@ def state_store(governor: Governor, chain: AuditChain, gauges: BreakerGauges) ->
     own: list[dict[str, object]] = []
 
     def keep(rec: InboundRecord) -> None:
-        if rec.topic == BREAKERS and not rec.tombstone:
+        if rec.topic == CONTROL_BREAKERS and not rec.tombstone:
             breakers[f"{rec.value['scope_level']}:{rec.value['scope_id']}"] = rec.value
-        elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
+        elif rec.topic == AUDIT_EVENTS and rec.value.get("chain_id") == CHAIN_ID:
             own.append(rec.value)
 
     def restored() -> None:
@@ -48,7 +41,7 @@ def state_store(governor: Governor, chain: AuditChain, gauges: BreakerGauges) ->
             gauges.observe(state)
         log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
 
-    return StateStore(topics=(BREAKERS, AUDIT_TOPIC), keep=keep, restored=restored)
+    return StateStore(topics=(CONTROL_BREAKERS, AUDIT_EVENTS), keep=keep, restored=restored)
 
 
 def main() -> int:

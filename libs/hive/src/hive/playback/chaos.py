@@ -19,6 +19,7 @@ from typing import Any
 from hive.playback.driver import Progress
 from hive.playback.session import Session, SessionConfig
 from hive.playback.timeline import Item
+from hive.topics import ORDERS_EXECUTIONS, ORDERS_INTENTS, TRADES_CLOSED
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _event_id_counts(bootstrap: str, codecs: Any) -> dict[str, Counter[str]]:
     """Every event_id on the order and account topics, duplicates included (the report dedups)."""
     from hive.runtime.replay import end_offsets, read_until
 
-    topics = ["orders.executions.v1", "trades.closed.v1", "orders.intents.v1"]
+    topics = [ORDERS_EXECUTIONS, TRADES_CLOSED, ORDERS_INTENTS]
     counts: dict[str, Counter[str]] = {t: Counter() for t in topics}
 
     def keep(record: Any) -> None:

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from hive.topics import REGISTRY_BOTS
 from hive_hub.deps import AUTH_RESPONSES, Admin, HubDep, SessionDep
 from hive_hub.models import BotRow
-from hive_hub.outbox import BOTS_TOPIC, AuditEntry, Out
+from hive_hub.outbox import AuditEntry, Out
 
 router = APIRouter(prefix="/v1", tags=["bots"])
 
@@ -118,7 +119,7 @@ async def _publish(
     if reason:
         details["reason"] = reason
     event = await hub.emit(
-        [Out(BOTS_TOPIC, bot.bot_id, record)],
+        [Out(REGISTRY_BOTS, bot.bot_id, record)],
         AuditEntry(
             ts=now,
             actor=who.name,
