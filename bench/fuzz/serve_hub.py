@@ -27,8 +27,9 @@ def main() -> int:
     from hive.contracts import CodecRegistry, load_catalogue
     from hive.contracts.serde import make_registry_client
     from hive.logs import configure_logging
+    from hive.topics import CONTROL_COMMANDS
     from hive_hub.app import create_app
-    from hive_hub.outbox import COMMANDS_TOPIC, MemoryOutbox, Out, PublishError
+    from hive_hub.outbox import MemoryOutbox, Out, PublishError
     from hive_hub.settings import HubSettings
 
     settings = load_settings(HubSettings)
@@ -46,7 +47,7 @@ def main() -> int:
                 raise PublishError(f"record refused by its schema: {exc}") from exc
             for r in records:
                 v = r.value
-                what = v.get("command") if r.topic == COMMANDS_TOPIC else v.get("action")
+                what = v.get("command") if r.topic == CONTROL_COMMANDS else v.get("action")
                 accepted[f"{r.topic}|{v.get('role', '')}|{what or ''}"] += 1
 
     app = create_app(settings, outbox=EncodingOutbox("hub-api-fuzz"), projections=False)

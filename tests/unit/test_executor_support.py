@@ -15,7 +15,10 @@ import fastavro
 import pytest
 from fastavro.validation import validate
 
-from hive_executor import EXECUTIONS, SNAPSHOTS, TRADES, Executor, ExecutorConfig, Output
+from hive.topics import ACCOUNTS_SNAPSHOTS as SNAPSHOTS
+from hive.topics import ORDERS_EXECUTIONS as EXECUTIONS
+from hive.topics import TRADES_CLOSED as TRADES
+from hive_executor import Executor, ExecutorConfig, Output
 
 pytestmark = pytest.mark.unit
 

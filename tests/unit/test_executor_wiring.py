@@ -13,35 +13,35 @@ from test_executor_support import EXECUTIONS, config, replay, scenario
 from hive.contracts import load_catalogue
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, RejectRecord
-from hive_executor import Executor
-from hive_executor.service import (
-    BARS,
-    BOTS,
-    BREAKERS,
-    COMMANDS,
-    HEARTBEATS,
-    INTENTS,
-    STATE,
-    UPDATES,
-    ExecutorService,
+from hive.topics import (
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    EXECUTOR_STATE,
+    HIVE_HEARTBEATS,
+    MARKET_BARS,
+    ORDERS_INTENTS,
+    REGISTRY_BOTS,
+    SIGNALS_UPDATES,
 )
+from hive_executor import Executor
+from hive_executor.service import ExecutorService
 from hive_executor.settings import ExecutorSettings
 
 pytestmark = pytest.mark.unit
 
 TOPIC_OF = {
-    "bot": BOTS,
-    "bar": BARS,
-    "intent": INTENTS,
-    "update": UPDATES,
-    "command": COMMANDS,
-    "breaker": BREAKERS,
+    "bot": REGISTRY_BOTS,
+    "bar": MARKET_BARS,
+    "intent": ORDERS_INTENTS,
+    "update": SIGNALS_UPDATES,
+    "command": CONTROL_COMMANDS,
+    "breaker": CONTROL_BREAKERS,
 }
-STATE_SCHEMA = fastavro.parse_schema(json.loads(load_catalogue()[STATE].schema_str()))
+STATE_SCHEMA = fastavro.parse_schema(json.loads(load_catalogue()[EXECUTOR_STATE].schema_str()))
 
 
 def inbound(topic: str, value: dict[str, Any], offset: int = 0) -> InboundRecord:
-    key = value.get("bot_id") if topic == BOTS else None
+    key = value.get("bot_id") if topic == REGISTRY_BOTS else None
     return InboundRecord(topic, 0, offset, key, value)
 
 
@@ -70,7 +70,7 @@ def test_the_service_routes_like_the_engine_and_its_store_restores_a_fresh_engin
     latest = {s.value["state_key"]: s.value for s in states}
     second = ExecutorService(Executor(config()), namespace="g1")
     for value in latest.values():
-        rec = InboundRecord(STATE, 0, 0, value["state_key"], value)
+        rec = InboundRecord(EXECUTOR_STATE, 0, 0, value["state_key"], value)
         assert second.owns(rec)
         second.restore(rec)
     out2, _ = run(second, events[half:])
@@ -85,10 +85,10 @@ def test_another_groups_state_is_not_ours_and_an_unknown_layout_is_refused() -> 
     service = ExecutorService(Executor(config()), namespace="g1")
     other = {"state_key": "g2/bot:b1", "state_version": 1, "revision": 1, "ts_event": 0,
              "state": "{}", "deleted": False}  # fmt: skip
-    assert not service.owns(InboundRecord(STATE, 0, 0, None, other))
+    assert not service.owns(InboundRecord(EXECUTOR_STATE, 0, 0, None, other))
     newer = {**other, "state_key": "g1/bot:b1", "state_version": 99}
     with pytest.raises(RuntimeError, match="state_version 99"):
-        service.restore(InboundRecord(STATE, 0, 0, None, newer))
+        service.restore(InboundRecord(EXECUTOR_STATE, 0, 0, None, newer))
 
 
 def test_a_silent_governor_rejects_new_entries_and_bad_input_is_a_dead_letter() -> None:
@@ -98,20 +98,20 @@ def test_a_silent_governor_rejects_new_entries_and_bad_input_is_a_dead_letter() 
         Executor(config()), GovernorWatch(timeout_ms=15_000), clock=lambda: clock[0]
     )
     beat = {"service": "governor", "instance_id": "g", "status": "RUNNING", "ts_event": 990_000}
-    assert service.handle(inbound(HEARTBEATS, beat)) == []
+    assert service.handle(inbound(HIVE_HEARTBEATS, beat)) == []
     intents = [rec for kind, rec in events if kind == "intent"]
     for kind, rec in events:
         if kind != "intent":
             service.handle(inbound(TOPIC_OF[kind], rec))
-    accepted = service.handle(inbound(INTENTS, intents[0]))
+    accepted = service.handle(inbound(ORDERS_INTENTS, intents[0]))
     assert next(o.value["status"] for o in accepted if o.topic == EXECUTIONS) != "REJECTED"
     clock[0] = 990_000 + 15_001  # the governor's last beat is now too old
-    refused = service.handle(inbound(INTENTS, intents[1]))
+    refused = service.handle(inbound(ORDERS_INTENTS, intents[1]))
     assert [(o.value["status"], o.value["reason"]) for o in refused] == [
         ("REJECTED", "governor_silent")
     ]
     with pytest.raises(RejectRecord):
-        service.handle(inbound(INTENTS, {"order_id": "x"}))
+        service.handle(inbound(ORDERS_INTENTS, {"order_id": "x"}))
 
 
 def test_settings_fail_fast_naming_the_variable(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -132,10 +132,10 @@ def test_the_state_store_keeps_the_newest_record_of_each_own_key_and_restores_th
     _, states = run(first, events)
     second = ExecutorService(Executor(config()), namespace="g1")
     store = second.state_store()
-    assert list(store.topics) == [STATE]
-    records = [InboundRecord(STATE, 0, n, s.key, s.value) for n, s in enumerate(states)]
+    assert list(store.topics) == [EXECUTOR_STATE]
+    records = [InboundRecord(EXECUTOR_STATE, 0, n, s.key, s.value) for n, s in enumerate(states)]
     foreign = {**states[0].value, "state_key": "g2/control"}  # another group's: not restored
-    records.append(InboundRecord(STATE, 0, len(records), "g2/control", foreign))
+    records.append(InboundRecord(EXECUTOR_STATE, 0, len(records), "g2/control", foreign))
     for rec in records:
         store.keep(rec)
     store.restored()

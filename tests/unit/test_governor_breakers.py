@@ -17,6 +17,7 @@ from test_governor_support import (
     trade,
 )
 
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS
 from hive_governor.breakers import (
     CLOSED,
     HALF_OPEN,
@@ -26,7 +27,6 @@ from hive_governor.breakers import (
     Failure,
     LevelConfig,
 )
-from hive_governor.outputs import AUDIT, BREAKERS
 
 pytestmark = pytest.mark.unit
 
@@ -301,4 +301,7 @@ def test_restart_restores_breakers_and_goes_on_numbering() -> None:
 def test_outputs_use_the_topics_and_keys_of_the_catalogue() -> None:
     g = governor()
     outs = losses(g, 5, T0)
-    assert {(o.topic, o.key) for o in outs} == {(BREAKERS, "BOT:b1"), (AUDIT, "governor")}
+    assert {(o.topic, o.key) for o in outs} == {
+        (CONTROL_BREAKERS, "BOT:b1"),
+        (AUDIT_EVENTS, "governor"),
+    }

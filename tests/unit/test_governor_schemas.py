@@ -25,15 +25,16 @@ from test_governor_support import (
 )
 
 from hive.audit import verify
-from hive_governor import AUDIT, BREAKERS, COMMANDS, Output
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
+from hive_governor import Output
 
 pytestmark = pytest.mark.unit
 
 AVRO = Path(__file__).resolve().parents[2] / "schemas" / "avro"
 SCHEMAS = {
-    BREAKERS: "control_breakers.avsc",
-    COMMANDS: "control_commands.avsc",
-    AUDIT: "audit_events.avsc",
+    CONTROL_BREAKERS: "control_breakers.avsc",
+    CONTROL_COMMANDS: "control_commands.avsc",
+    AUDIT_EVENTS: "audit_events.avsc",
 }
 
 
@@ -95,7 +96,7 @@ def test_every_emitted_record_validates_against_its_schema() -> None:
 
 def test_the_busy_day_has_every_kind_of_record() -> None:
     outs = busy_day()
-    actions = {o.value["action"] for o in outs if o.topic == AUDIT}
+    actions = {o.value["action"] for o in outs if o.topic == AUDIT_EVENTS}
     assert actions >= {
         "BREAKER_OPENED",
         "BREAKER_HALF_OPEN",
@@ -112,9 +113,9 @@ def test_the_busy_day_has_every_kind_of_record() -> None:
         "SERVICE_SILENT",
         "SERVICE_RESTORED",
     }
-    commands = {o.value["command"] for o in outs if o.topic == COMMANDS}
+    commands = {o.value["command"] for o in outs if o.topic == CONTROL_COMMANDS}
     assert commands == {"FLATTEN", "PAUSE", "LOCK"}
-    levels = {o.value["scope_level"] for o in outs if o.topic == BREAKERS}
+    levels = {o.value["scope_level"] for o in outs if o.topic == CONTROL_BREAKERS}
     assert levels == {"BOT", "CELL", "GLOBAL"}
 
 
@@ -122,23 +123,23 @@ def test_keys_ids_and_the_audit_chain() -> None:
     outs = busy_day()
     for o in outs:
         v = o.value
-        if o.topic == BREAKERS:
+        if o.topic == CONTROL_BREAKERS:
             assert o.key == f"{v['scope_level']}:{v['scope_id']}"
             assert v["event_id"] == f"{o.key}:{v['transition_seq']}"
-        elif o.topic == COMMANDS:
+        elif o.topic == CONTROL_COMMANDS:
             assert o.key == f"{v['scope_level']}:{v['scope_id']}"
             assert (
                 v["event_id"] == v["command_id"] == f"governor:{v['cause_event_id']}:{v['command']}"
             )
         else:
             assert o.key == "governor" and v["event_id"] == f"governor:{v['sequence']}"
-    chain = [o.value for o in outs if o.topic == AUDIT]
+    chain = [o.value for o in outs if o.topic == AUDIT_EVENTS]
     assert verify(chain) == []
     assert [e["sequence"] for e in chain] == list(range(len(chain)))
     # per scope, transitions are numbered from 1 without gaps
     seqs: dict[str, list[int]] = {}
     for o in outs:
-        if o.topic == BREAKERS:
+        if o.topic == CONTROL_BREAKERS:
             seqs.setdefault(o.key, []).append(o.value["transition_seq"])
     assert all(s == list(range(1, len(s) + 1)) for s in seqs.values())
 

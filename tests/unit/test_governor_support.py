@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from hive.limits import load_rule_sets
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
 from hive_governor import Governor, Output
 from hive_governor.breakers import BreakerConfig
-from hive_governor.outputs import AUDIT, BREAKERS, COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "schemas" / "examples"
@@ -233,15 +233,15 @@ def values(outs: Iterable[Output], topic: str) -> list[dict[str, Any]]:
 
 
 def breakers(outs: Iterable[Output]) -> list[dict[str, Any]]:
-    return values(outs, BREAKERS)
+    return values(outs, CONTROL_BREAKERS)
 
 
 def commands(outs: Iterable[Output]) -> list[dict[str, Any]]:
-    return values(outs, COMMANDS)
+    return values(outs, CONTROL_COMMANDS)
 
 
 def audits(outs: Iterable[Output], action: str | None = None) -> list[dict[str, Any]]:
-    return [a for a in values(outs, AUDIT) if action is None or a["action"] == action]
+    return [a for a in values(outs, AUDIT_EVENTS) if action is None or a["action"] == action]
 
 
 def details(audit: dict[str, Any]) -> dict[str, Any]:

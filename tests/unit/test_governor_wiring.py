@@ -9,16 +9,9 @@ from test_governor_support import trade
 
 from hive.audit import AuditChain
 from hive.runtime import InboundRecord, RejectRecord
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, HIVE_HEARTBEATS, TRADES_CLOSED
 from hive_governor import BreakerConfig, Governor
-from hive_governor.service import (
-    AUDIT,
-    BREAKERS,
-    CHAIN_ID,
-    HEARTBEATS,
-    TRADES,
-    BreakerGauges,
-    GovernorService,
-)
+from hive_governor.service import CHAIN_ID, BreakerGauges, GovernorService
 
 pytestmark = pytest.mark.unit
 
@@ -31,7 +24,7 @@ def test_losing_trades_open_the_bot_breaker_and_the_gauges_follow() -> None:
     out = []
     for n in range(5):
         rec = trade(f"t{n}", 1_000 + n, pnl=-10.0)
-        out += service.handle(InboundRecord(TRADES, 0, n, rec["bot_id"], rec))
+        out += service.handle(InboundRecord(TRADES_CLOSED, 0, n, rec["bot_id"], rec))
     opened = [
         o.value for o in out if o.topic == "control.breakers.v1" and o.value["state"] == "OPEN"
     ]
@@ -50,12 +43,12 @@ def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> 
     )
     service = GovernorService(governor, clock=lambda: now[0])
     with pytest.raises(RejectRecord):
-        service.handle(InboundRecord(TRADES, 0, 0, None, {"event_id": "x"}))
+        service.handle(InboundRecord(TRADES_CLOSED, 0, 0, None, {"event_id": "x"}))
     beat = {"event_id": "e:1", "service": "executor", "instance_id": "e", "status": "RUNNING",
             "ts_event": 0, "ts_init": 0, "sequence": 1, "started_at": 0, "interval_ms": 100}  # fmt: skip
     assert not [
         o
-        for o in service.handle(InboundRecord(HEARTBEATS, 0, 0, None, beat))
+        for o in service.handle(InboundRecord(HIVE_HEARTBEATS, 0, 0, None, beat))
         if o.topic == "control.breakers.v1"
     ]
     now[0] = 60_000  # the executor has been silent for a minute; another service's beat ticks
@@ -66,7 +59,7 @@ def test_bad_input_is_a_dead_letter_and_heartbeats_tick_the_liveness_check() -> 
         "instance_id": "g",
         "ts_event": 60_000,
     }
-    out = service.handle(InboundRecord(HEARTBEATS, 0, 1, None, other))
+    out = service.handle(InboundRecord(HIVE_HEARTBEATS, 0, 1, None, other))
     safe = [o.value for o in out if o.topic == "control.breakers.v1"]
     assert safe and safe[0]["scope_level"] == "GLOBAL" and safe[0]["fallback_mode"] == "SAFE_MODE"
 
@@ -76,17 +69,17 @@ def test_state_store_restores_breakers_and_continues_the_audit_chain() -> None:
     out = []
     for n in range(5):
         rec = trade(f"t{n}", 1_000 + n, pnl=-10.0)
-        out += first.handle(InboundRecord(TRADES, 0, n, rec["bot_id"], rec))
-    published = [o for o in out if o.topic in (BREAKERS, AUDIT)]
+        out += first.handle(InboundRecord(TRADES_CLOSED, 0, n, rec["bot_id"], rec))
+    published = [o for o in out if o.topic in (CONTROL_BREAKERS, AUDIT_EVENTS)]
     assert published
 
     registry = CollectorRegistry()
     again = Governor(BreakerConfig(), rule_sets={}, chain=AuditChain(CHAIN_ID))
     store = GovernorService(again, gauges=BreakerGauges(registry)).state_store()
-    assert tuple(store.topics) == (BREAKERS, AUDIT)
+    assert tuple(store.topics) == (CONTROL_BREAKERS, AUDIT_EVENTS)
     for n, o in enumerate(published):
         store.keep(InboundRecord(o.topic, 0, n, o.key, dict(o.value)))
-    store.keep(InboundRecord(AUDIT, 0, 99, "hub-api", {"chain_id": "hub-api"}))  # not ours
+    store.keep(InboundRecord(AUDIT_EVENTS, 0, 99, "hub-api", {"chain_id": "hub-api"}))  # not ours
     store.restored()
 
     assert again.breaker_states() == first.governor.breaker_states()
@@ -94,8 +87,8 @@ def test_state_store_restores_breakers_and_continues_the_audit_chain() -> None:
     assert registry.get_sample_value(
         "hive_breaker_open", {"scope_level": "BOT", "scope_id": bot["scope_id"]}
     ) == (1.0 if bot["state"] == "OPEN" else 0.0)
-    last = [o.value for o in published if o.topic == AUDIT][-1]
+    last = [o.value for o in published if o.topic == AUDIT_EVENTS][-1]
     assert again.audit.chain.chain_id == CHAIN_ID
     nxt = again.advance(10_000_000)  # the breaker half-opens: audited after the restored chain
-    [event] = [o.value for o in nxt if o.topic == AUDIT]
+    [event] = [o.value for o in nxt if o.topic == AUDIT_EVENTS]
     assert event["prev_hash"] == last["hash"]

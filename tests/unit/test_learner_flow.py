@@ -16,10 +16,11 @@ from pydantic import ValidationError
 
 from hive.config import load_settings
 from hive.runtime import InboundRecord, RejectRecord
+from hive.topics import LEARNER_MODELS, TRADES_CLOSED
 from hive.winprob import load_release
 from hive_learner.learner import Learner, LearnerConfig
 from hive_learner.promotion import Approval, PromotionRules
-from hive_learner.service import MODELS, TRADES, make_handler
+from hive_learner.service import make_handler
 from hive_learner.settings import LearnerSettings
 from hive_learner.store import ModelStore, default_store
 from hive_learner.synthetic import generate_trades
@@ -167,17 +168,23 @@ def test_the_handler_routes_trades_and_releases_and_dead_letters_bad_trades(trad
     handle = make_handler(learner)
     out = []
     for i, t in enumerate(trades[:400]):
-        out += handle(InboundRecord(TRADES, 0, i, t["bot_id"], t))
-    assert out and all(o.topic == MODELS and o.key == f"win-prob:{o.value['version']}" for o in out)
+        out += handle(InboundRecord(TRADES_CLOSED, 0, i, t["bot_id"], t))
+    assert out and all(
+        o.topic == LEARNER_MODELS and o.key == f"win-prob:{o.value['version']}" for o in out
+    )
     with pytest.raises(RejectRecord) as err:
         list(
-            handle(InboundRecord(TRADES, 0, 999, "b", {**trades[0], "trade_id": "x", "pnl": None}))
+            handle(
+                InboundRecord(
+                    TRADES_CLOSED, 0, 999, "b", {**trades[0], "trade_id": "x", "pnl": None}
+                )
+            )
         )
     assert err.value.reason == "bad_pnl"
     other = {**out[-1].value, "model_name": "other-model", "version": "0042"}
-    assert list(handle(InboundRecord(MODELS, 0, 0, "k", other))) == []
+    assert list(handle(InboundRecord(LEARNER_MODELS, 0, 0, "k", other))) == []
     assert learner.lineage.get("0042") is None  # another family's release is not ours
-    assert list(handle(InboundRecord(MODELS, 0, 1, "k", {}, tombstone=True))) == []
+    assert list(handle(InboundRecord(LEARNER_MODELS, 0, 1, "k", {}, tombstone=True))) == []
 
 
 def test_a_learner_can_be_limited_to_some_sources(trades, tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_risk_gate.constitution import RULE_SETS
+from hive.constitution import RULE_SETS
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-AUDIT_TOPIC = "audit.events.v1"
 GENESIS = "0" * 64
 HASH_VERSION = 1
 HASHED_FIELDS = (

@@ -18,13 +18,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
+from hive.constitution import MAX_DAILY_LOSS_PCT, MAX_DRAWDOWN_PCT
 from hive.paths import repo_root
-
-# The constitution (DESIGN.md; constitution.rego): cannot be changed at run time.
-MAX_DAILY_LOSS_PCT: Final = 3.0
-MAX_DRAWDOWN_PCT: Final = 10.0
 
 DailyBasis = Literal["initial_balance", "day_start_balance"]
 Breach = Literal["daily_loss", "max_loss"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hive.config import load_settings
 from hive.runtime.service import run_service
+from hive.topics import SIGNALS_ENRICHED
 from hive_enricher.enricher import Enricher
-from hive_enricher.service import ENRICHED, INPUTS, make_handler
+from hive_enricher.service import INPUTS, make_handler
 from hive_enricher.settings import EnricherSettings
 
 
@@ -16,7 +17,9 @@ def main() -> int:
     except ValueError as exc:
         raise SystemExit(f"invalid enricher configuration: {exc}") from None
     # Bar history and waiting signals are rebuilt from the records consumed before a restart.
-    return run_service(settings, INPUTS, [ENRICHED], make_handler(enricher), restore_state=True)
+    return run_service(
+        settings, INPUTS, [SIGNALS_ENRICHED], make_handler(enricher), restore_state=True
+    )
 
 
 if __name__ == "__main__":

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.topics import MARKET_BARS, SIGNALS_ENRICHED, SIGNALS_PARSED, SIGNALS_UPDATES
 from hive_enricher.enricher import Enricher, EnricherInputError
 
-PARSED = "signals.parsed.v1"
-UPDATES = "signals.updates.v1"
-BARS = "market.bars.v1"
-ENRICHED = "signals.enriched.v1"
-INPUTS = [BARS, PARSED, UPDATES]
+INPUTS = [MARKET_BARS, SIGNALS_PARSED, SIGNALS_UPDATES]
 
 
 def make_handler(enricher: Enricher) -> Handler:
-    routes = {BARS: enricher.on_bar, PARSED: enricher.on_signal, UPDATES: enricher.on_update}
+    routes = {
+        MARKET_BARS: enricher.on_bar,
+        SIGNALS_PARSED: enricher.on_signal,
+        SIGNALS_UPDATES: enricher.on_update,
+    }
 
     def handle(record: InboundRecord) -> list[OutboundRecord]:
         try:
@@ -22,6 +23,6 @@ def make_handler(enricher: Enricher) -> Handler:
         except EnricherInputError as exc:
             raise RejectRecord(exc.reason, str(exc)) from exc
         # Keyed by symbol, like its inputs: the regime detector joins on the same partitions.
-        return [OutboundRecord(ENRICHED, e, key=e["signal"]["symbol"]) for e in released]
+        return [OutboundRecord(SIGNALS_ENRICHED, e, key=e["signal"]["symbol"]) for e in released]
 
     return handle

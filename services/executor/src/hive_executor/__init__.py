@@ -18,14 +18,11 @@ from hive_executor.config import ExecutorConfig
 from hive_executor.engine import BrokerFactory, Executor
 from hive_executor.errors import ExecutorInputError
 from hive_executor.failover import FailoverBroker
-from hive_executor.outputs import EXECUTIONS, SNAPSHOTS, TRADES, Output
+from hive_executor.outputs import Output
 from hive_executor.state import STATE_VERSION, StateError
 
 __all__ = [
-    "EXECUTIONS",
-    "SNAPSHOTS",
     "STATE_VERSION",
-    "TRADES",
     "Broker",
     "BrokerAccount",
     "BrokerAck",

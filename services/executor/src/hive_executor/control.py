@@ -9,9 +9,10 @@ services.
 
 from __future__ import annotations
 
+from hive.constitution import BREAKER_SEVERITY
 from hive_executor.books import MAX_COMMANDS_REMEMBERED, Books
 from hive_executor.closeout import Closeout
-from hive_executor.inputs import MODE_SEVERITY, Breaker, Command
+from hive_executor.inputs import Breaker, Command
 from hive_executor.state import CONTROL_KEY, BotState, bot_key
 
 
@@ -35,8 +36,8 @@ class Control:
         worst, severity = "NONE", 0
         for key in (f"BOT:{bot.bot_id}", f"CELL:{bot.cell_id}", "GLOBAL"):
             held = self._books.control.breakers.get(key)
-            if held is not None and MODE_SEVERITY.get(str(held[0]), 0) > severity:
-                worst, severity = str(held[0]), MODE_SEVERITY[str(held[0])]
+            if held is not None and BREAKER_SEVERITY.get(str(held[0]), 0) > severity:
+                worst, severity = str(held[0]), BREAKER_SEVERITY[str(held[0])]
         return worst
 
     def command(self, cmd: Command) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hive.bots import BotConfigError, BotRecord, read_record
+from hive.constitution import BREAKER_SEVERITY
 from hive_executor.errors import ExecutorInputError
 
 SIDES = ("BUY", "SELL")
@@ -29,14 +30,6 @@ UPDATE_ACTIONS = (
 )
 SHADOW_REASONS = ("UNKNOWN", "NONE", "BREAKER", "COUNTERFACTUAL", "OPERATOR")
 SCOPES = ("BOT", "CELL", "GLOBAL")
-# Fallback modes from the mildest to the most severe.
-MODE_SEVERITY = {
-    "NONE": 0,
-    "REDUCED_CAPACITY": 1,
-    "SHADOW_MODE": 2,
-    "SAFE_MODE": 3,
-    "HALTED": 4,
-}
 FRACTION_TOLERANCE = 1e-6
 
 
@@ -334,7 +327,7 @@ def parse_breaker(record: Mapping[str, Any] | None) -> Breaker:
     state = r.r.get("state")
     if state == "CLOSED":
         mode = "NONE"
-    elif mode not in MODE_SEVERITY:
+    elif mode not in BREAKER_SEVERITY:
         mode = "SAFE_MODE"  # a mode this executor does not know: fail closed, exits still allowed
     seq = r.opt_int("transition_seq")
     return Breaker(

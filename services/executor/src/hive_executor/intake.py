@@ -10,6 +10,7 @@ revision of a filled order, does nothing.
 
 from __future__ import annotations
 
+from hive.constitution import NO_NEW_POSITIONS
 from hive_executor.account import Account
 from hive_executor.books import MAX_COMMANDS_REMEMBERED, Books
 from hive_executor.control import Control
@@ -23,8 +24,6 @@ from hive_executor.simulation import Simulation
 from hive_executor.state import CONTROL_KEY, BotState, bot_key
 from hive_executor.updates import Updates
 from hive_executor.venues import Venues
-
-NO_NEW_POSITIONS = ("SAFE_MODE", "HALTED")
 
 
 class Intake:

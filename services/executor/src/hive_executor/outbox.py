@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hive.topics import ACCOUNTS_SNAPSHOTS as SNAPSHOTS
+from hive.topics import ORDERS_EXECUTIONS as EXECUTIONS
+from hive.topics import TRADES_CLOSED as TRADES
 from hive_executor.config import ExecutorConfig
 from hive_executor.orders import Order
-from hive_executor.outputs import EXECUTIONS, SNAPSHOTS, TRADES, Output
+from hive_executor.outputs import Output
 from hive_executor.records import execution_record, trade_record
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
-
-EXECUTIONS: Final = "orders.executions.v1"
-TRADES: Final = "trades.closed.v1"
-SNAPSHOTS: Final = "accounts.snapshots.v1"
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,25 +14,35 @@ from collections.abc import Callable
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.state_store import StateStore
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    EXECUTOR_STATE,
+    HIVE_HEARTBEATS,
+    MARKET_BARS,
+    ORDERS_EXECUTIONS,
+    ORDERS_INTENTS,
+    REGISTRY_BOTS,
+    SIGNALS_UPDATES,
+    TRADES_CLOSED,
+)
 from hive_executor.engine import Executor, Output
 from hive_executor.errors import ExecutorInputError
 from hive_executor.state import STATE_VERSION
 
-INTENTS = "orders.intents.v1"
-UPDATES = "signals.updates.v1"
-BARS = "market.bars.v1"
-BOTS = "registry.bots.v1"
-BREAKERS = "control.breakers.v1"
-COMMANDS = "control.commands.v1"
-HEARTBEATS = "hive.heartbeats.v1"
-STATE = "executor.state.v1"
-EXECUTIONS = "orders.executions.v1"
-TRADES = "trades.closed.v1"
-SNAPSHOTS = "accounts.snapshots.v1"
-INPUTS = [BOTS, BREAKERS, COMMANDS, HEARTBEATS, BARS, INTENTS, UPDATES]
-OUTPUTS = [EXECUTIONS, TRADES, SNAPSHOTS, STATE]
+INPUTS = [
+    REGISTRY_BOTS,
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    MARKET_BARS,
+    ORDERS_INTENTS,
+    SIGNALS_UPDATES,
+]
+OUTPUTS = [ORDERS_EXECUTIONS, TRADES_CLOSED, ACCOUNTS_SNAPSHOTS, EXECUTOR_STATE]
 # Loaded whole at start-up, so no intent meets an unknown bot or a forgotten breaker.
-TABLES = [BOTS, BREAKERS]
+TABLES = [REGISTRY_BOTS, CONTROL_BREAKERS]
 
 
 def _wall_ms() -> int:
@@ -66,13 +76,13 @@ class ExecutorService:
         self.revisions: dict[str, int] = {}
         self.last_event_ms = 0
         self._routes: dict[str, Callable[[InboundRecord], list[Output]]] = {
-            BOTS: lambda r: engine.on_bot(None if r.tombstone else r.value, r.key),
-            BREAKERS: lambda r: [] if r.tombstone else engine.on_breaker(r.value),
-            COMMANDS: lambda r: engine.on_command(r.value),
-            HEARTBEATS: self._on_heartbeat,
-            BARS: lambda r: engine.on_bar(r.value),
-            INTENTS: self._on_intent,
-            UPDATES: lambda r: engine.on_update(r.value),
+            REGISTRY_BOTS: lambda r: engine.on_bot(None if r.tombstone else r.value, r.key),
+            CONTROL_BREAKERS: lambda r: [] if r.tombstone else engine.on_breaker(r.value),
+            CONTROL_COMMANDS: lambda r: engine.on_command(r.value),
+            HIVE_HEARTBEATS: self._on_heartbeat,
+            MARKET_BARS: lambda r: engine.on_bar(r.value),
+            ORDERS_INTENTS: self._on_intent,
+            SIGNALS_UPDATES: lambda r: engine.on_update(r.value),
         }
 
     def _on_heartbeat(self, rec: InboundRecord) -> list[Output]:
@@ -89,7 +99,7 @@ class ExecutorService:
         except ExecutorInputError as exc:
             raise RejectRecord(exc.reason, str(exc)) from exc
         ts = rec.value.get("ts_event")
-        if rec.topic != HEARTBEATS and isinstance(ts, int):
+        if rec.topic != HIVE_HEARTBEATS and isinstance(ts, int):
             self.last_event_ms = max(self.last_event_ms, ts)
         return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]
 
@@ -121,9 +131,9 @@ class ExecutorService:
         def restored() -> None:
             for rec in latest.values():
                 self.restore(rec)
-            log.info("restored %d state key(s) from %s", len(latest), STATE)
+            log.info("restored %d state key(s) from %s", len(latest), EXECUTOR_STATE)
 
-        return StateStore(topics=(STATE,), keep=keep, restored=restored)
+        return StateStore(topics=(EXECUTOR_STATE,), keep=keep, restored=restored)
 
     def write_state(self) -> list[OutboundRecord]:
         """The batch-end hook: one `executor.state` record per state key the batch changed."""
@@ -143,5 +153,5 @@ class ExecutorService:
                 "state": text,
                 "deleted": text == "",
             }
-            out.append(OutboundRecord(STATE, value, key=stored))
+            out.append(OutboundRecord(EXECUTOR_STATE, value, key=stored))
         return out

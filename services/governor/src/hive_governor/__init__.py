@@ -4,13 +4,10 @@ from hive_governor.breakers import BreakerConfig, LevelConfig
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import EscalationConfig
 from hive_governor.governor import Governor
-from hive_governor.outputs import AUDIT, BREAKERS, COMMANDS, Output
+from hive_governor.outputs import Output
 from hive_governor.scopes import permits
 
 __all__ = [
-    "AUDIT",
-    "BREAKERS",
-    "COMMANDS",
     "BreakerConfig",
     "EscalationConfig",
     "Governor",

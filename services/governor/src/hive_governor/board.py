@@ -17,11 +17,13 @@ import heapq
 from collections.abc import Iterable
 from typing import Any
 
+from hive.constitution import most_severe
+from hive_governor.actors import GOVERNOR
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN, BreakerConfig, Transition
-from hive_governor.constitution import GLOBAL_ID, GOVERNOR, SCOPE_LEVELS, ScopeLevel
 from hive_governor.inputs import Command
 from hive_governor.outputs import Auditor, Output, breaker_output
-from hive_governor.scopes import ScopeState, most_severe
+from hive_governor.scope_levels import GLOBAL_ID, SCOPE_LEVELS, ScopeLevel
+from hive_governor.scopes import ScopeState
 
 _LEVEL_RANK = {level: i for i, level in enumerate(SCOPE_LEVELS)}
 _TRANSITION_ACTIONS = {

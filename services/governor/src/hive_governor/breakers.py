@@ -19,14 +19,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
-from hive_governor.constitution import ScopeLevel
+from hive.constitution import BREAKER_FALLBACKS
+from hive_governor.scope_levels import ScopeLevel
 
 CLOSED: Final = "CLOSED"
 OPEN: Final = "OPEN"
 HALF_OPEN: Final = "HALF_OPEN"
 
-# Fallbacks a breaker may have: each one is lifted by time (HALTED is for holds only).
-BREAKER_FALLBACKS: Final = ("SHADOW_MODE", "REDUCED_CAPACITY", "SAFE_MODE")
 DAY_MS: Final = 86_400_000
 
 

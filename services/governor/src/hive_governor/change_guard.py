@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
-from hive_governor.constitution import (
+from hive.constitution import (
     MAX_ACTIVE_RULES,
     MAX_CHANGES_PER_DAY,
     MAX_DAILY_LOSS_PCT,

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from hive_governor.constitution import NO_NEW_POSITIONS
+from hive.constitution import NO_NEW_POSITIONS
 from hive_governor.inputs import Decision, Execution, Trade
 
 LOSING_TRADE: Final = "LOSING_TRADE"

@@ -43,7 +43,6 @@ from hive_governor.board import Board
 from hive_governor.breakers import BreakerConfig, Failure
 from hive_governor.change_guard import ChangeGuard
 from hive_governor.commands import ChangeCommands, CommandHandler, is_ignored
-from hive_governor.constitution import GLOBAL_ID
 from hive_governor.enforcement import Enforcement
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import Escalation, EscalationConfig
@@ -62,6 +61,7 @@ from hive_governor.limits_watch import LimitsWatch
 from hive_governor.liveness import Liveness
 from hive_governor.outputs import Auditor, Output
 from hive_governor.restore import restore_audit, restore_breaker
+from hive_governor.scope_levels import GLOBAL_ID
 from hive_governor.scopes import Hold, ScopeState
 
 __all__ = ["Governor", "GovernorInputError", "Output"]

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hive.bots import BotConfigError, BotRecord, read_record
-from hive_governor.constitution import ROLES, SCOPE_LEVELS
+from hive_governor.actors import ROLES
 from hive_governor.errors import GovernorInputError
+from hive_governor.scope_levels import SCOPE_LEVELS
 
 # Enum symbols as the Avro reader gives them (UNKNOWN: a symbol from a newer writer).
 _ROLES = ("UNKNOWN", *ROLES)

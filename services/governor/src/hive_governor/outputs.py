@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from hive.audit import AUDIT_TOPIC, AuditChain
-from hive_governor.constitution import GOVERNOR
-
-BREAKERS: Final = "control.breakers.v1"  # key scope_level:scope_id
-COMMANDS: Final = "control.commands.v1"  # key scope_level:scope_id
-AUDIT: Final = AUDIT_TOPIC  # key chain_id
+from hive.audit import AuditChain
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
+from hive_governor.actors import GOVERNOR
 
 
 @dataclass(frozen=True)
@@ -22,11 +19,11 @@ class Output:
 
 
 def breaker_output(record: dict[str, Any]) -> Output:
-    return Output(BREAKERS, f"{record['scope_level']}:{record['scope_id']}", record)
+    return Output(CONTROL_BREAKERS, f"{record['scope_level']}:{record['scope_id']}", record)
 
 
 def command_output(record: dict[str, Any]) -> Output:
-    return Output(COMMANDS, f"{record['scope_level']}:{record['scope_id']}", record)
+    return Output(CONTROL_COMMANDS, f"{record['scope_level']}:{record['scope_id']}", record)
 
 
 class Auditor:
@@ -57,4 +54,4 @@ class Auditor:
             details=details,
             cause_event_id=cause_event_id,
         )
-        return Output(AUDIT, self.chain.chain_id, event)
+        return Output(AUDIT_EVENTS, self.chain.chain_id, event)

@@ -18,10 +18,10 @@ from typing import Any
 from hive_governor.board import Board
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN
 from hive_governor.change_guard import APPLIED, ROLLED_BACK, ChangeGuard
-from hive_governor.constitution import SCOPE_LEVELS, ScopeLevel
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import LOCKED, PAUSED, SHADOW, Escalation
 from hive_governor.limits_watch import LimitsWatch
+from hive_governor.scope_levels import SCOPE_LEVELS, ScopeLevel
 from hive_governor.scopes import Hold
 
 # Holds by the cause a published record shows.

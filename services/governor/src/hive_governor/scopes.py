@@ -30,8 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from hive.constitution import BREAKER_SEVERITY, NO_NEW_POSITIONS
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, LevelConfig
-from hive_governor.constitution import NO_NEW_POSITIONS, SEVERITY, ScopeLevel
+from hive_governor.scope_levels import ScopeLevel
 
 # Cause codes of holds, most to least important among the HALTED ones.
 HOLD_CAUSES: Final[dict[str, str]] = {
@@ -55,16 +56,7 @@ def permits(mode: str, *, reduces_exposure: bool) -> bool:
     the mode is SAFE_MODE or HALTED (SHADOW_MODE: simulated only; REDUCED_CAPACITY: halved)."""
     if reduces_exposure:
         return True
-    return mode not in NO_NEW_POSITIONS and mode in SEVERITY
-
-
-def most_severe(modes: list[str]) -> str:
-    found = "NONE"
-    for mode in modes:
-        m = mode if mode in SEVERITY else "SAFE_MODE"  # an unknown mode fails safe
-        if SEVERITY[m] > SEVERITY[found]:
-            found = m
-    return found
+    return mode not in NO_NEW_POSITIONS and mode in BREAKER_SEVERITY
 
 
 @dataclass(frozen=True)
@@ -111,12 +103,12 @@ class ScopeState:
     def view(self) -> View:
         top = min(
             self.holds.values(),
-            key=lambda h: (-SEVERITY[h.fallback], _RANK[h.cause]),
+            key=lambda h: (-BREAKER_SEVERITY[h.fallback], _RANK[h.cause]),
             default=None,
         )
         b = self.breaker
         if b.state == OPEN and (
-            top is None or SEVERITY[self.config.fallback] > SEVERITY[top.fallback]
+            top is None or BREAKER_SEVERITY[self.config.fallback] > BREAKER_SEVERITY[top.fallback]
         ):
             return View(OPEN, self.config.fallback, b.cause, b.opened_at, b.reset_at)
         if top is not None:

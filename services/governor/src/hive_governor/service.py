@@ -15,25 +15,34 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from hive.audit import AUDIT_TOPIC
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.state_store import StateStore
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    AUDIT_EVENTS,
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    ORDERS_DECISIONS,
+    ORDERS_EXECUTIONS,
+    REGISTRY_BOTS,
+    TRADES_CLOSED,
+)
 from hive_governor.errors import GovernorInputError
 from hive_governor.governor import Governor, Output
 
-BOTS = "registry.bots.v1"
-SNAPSHOTS = "accounts.snapshots.v1"
-TRADES = "trades.closed.v1"
-EXECUTIONS = "orders.executions.v1"
-DECISIONS = "orders.decisions.v1"
-HEARTBEATS = "hive.heartbeats.v1"
-COMMANDS = "control.commands.v1"
-BREAKERS = "control.breakers.v1"
-AUDIT = "audit.events.v1"
 CHAIN_ID = "governor"
-INPUTS = [BOTS, COMMANDS, HEARTBEATS, SNAPSHOTS, TRADES, EXECUTIONS, DECISIONS]
-OUTPUTS = [BREAKERS, COMMANDS, AUDIT]
-TABLES = [BOTS]
+INPUTS = [
+    REGISTRY_BOTS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    ACCOUNTS_SNAPSHOTS,
+    TRADES_CLOSED,
+    ORDERS_EXECUTIONS,
+    ORDERS_DECISIONS,
+]
+OUTPUTS = [CONTROL_BREAKERS, CONTROL_COMMANDS, AUDIT_EVENTS]
+TABLES = [REGISTRY_BOTS]
 
 log = logging.getLogger("hive_governor")
 
@@ -85,13 +94,13 @@ class GovernorService:
         self.gauges = gauges
         g = governor
         self._routes: dict[str, Callable[[InboundRecord], Sequence[Output]]] = {
-            BOTS: lambda r: g.on_bot(None if r.tombstone else r.value, r.key),
-            COMMANDS: lambda r: g.on_command(r.value),
-            HEARTBEATS: self._on_heartbeat,
-            SNAPSHOTS: lambda r: g.on_snapshot(r.value),
-            TRADES: lambda r: g.on_trade(r.value),
-            EXECUTIONS: lambda r: g.on_execution(r.value),
-            DECISIONS: lambda r: g.on_decision(r.value),
+            REGISTRY_BOTS: lambda r: g.on_bot(None if r.tombstone else r.value, r.key),
+            CONTROL_COMMANDS: lambda r: g.on_command(r.value),
+            HIVE_HEARTBEATS: self._on_heartbeat,
+            ACCOUNTS_SNAPSHOTS: lambda r: g.on_snapshot(r.value),
+            TRADES_CLOSED: lambda r: g.on_trade(r.value),
+            ORDERS_EXECUTIONS: lambda r: g.on_execution(r.value),
+            ORDERS_DECISIONS: lambda r: g.on_decision(r.value),
         }
 
     def _on_heartbeat(self, rec: InboundRecord) -> list[Output]:
@@ -105,7 +114,7 @@ class GovernorService:
             raise RejectRecord(exc.reason, str(exc)) from exc
         if self.gauges is not None:
             for o in outputs:
-                if o.topic == BREAKERS:
+                if o.topic == CONTROL_BREAKERS:
                     self.gauges.observe(o.value)
         return [OutboundRecord(o.topic, o.value, key=o.key) for o in outputs]
 
@@ -118,9 +127,9 @@ class GovernorService:
         own: list[dict[str, object]] = []
 
         def keep(rec: InboundRecord) -> None:
-            if rec.topic == BREAKERS and not rec.tombstone:
+            if rec.topic == CONTROL_BREAKERS and not rec.tombstone:
                 breakers[f"{rec.value['scope_level']}:{rec.value['scope_id']}"] = rec.value
-            elif rec.topic == AUDIT_TOPIC and rec.value.get("chain_id") == CHAIN_ID:
+            elif rec.topic == AUDIT_EVENTS and rec.value.get("chain_id") == CHAIN_ID:
                 own.append(rec.value)
 
         def restored() -> None:
@@ -134,4 +143,4 @@ class GovernorService:
                     gauges.observe(state)
             log.info("restored %d breaker state(s) and %d audit event(s)", len(breakers), len(own))
 
-        return StateStore(topics=(BREAKERS, AUDIT_TOPIC), keep=keep, restored=restored)
+        return StateStore(topics=(CONTROL_BREAKERS, AUDIT_EVENTS), keep=keep, restored=restored)

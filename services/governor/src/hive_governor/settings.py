@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from hive.config import ServiceSettings
+from hive.constitution import BreakerFallback
 from hive_governor.breakers import DAY_MS, BreakerConfig, LevelConfig
 from hive_governor.escalation import EscalationConfig
 
-Fallback = Literal["SHADOW_MODE", "REDUCED_CAPACITY", "SAFE_MODE"]
 LEVELS = ("bot", "cell", "global")
 LEVEL_FIELDS = ("threshold", "reset_timeout_ms", "window_ms", "fallback")
 _SERVICE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -55,7 +55,7 @@ class LevelBlock(BaseModel):
     threshold: int | None = Field(default=None, ge=1)
     reset_timeout_ms: int | None = Field(default=None, ge=1)
     window_ms: int | None = Field(default=None, ge=1)
-    fallback: Fallback | None = None
+    fallback: BreakerFallback | None = None
 
     _fallback = field_validator("fallback", mode="before")(_upper)
 
@@ -86,17 +86,17 @@ class GovernorSettings(ServiceSettings):
     breaker_bot_threshold: int = Field(5, ge=1)
     breaker_bot_reset_timeout_ms: int = Field(30_000, ge=1)
     breaker_bot_window_ms: int = Field(DAY_MS, ge=1)
-    breaker_bot_fallback: Fallback = "SHADOW_MODE"
+    breaker_bot_fallback: BreakerFallback = "SHADOW_MODE"
 
     breaker_cell_threshold: int = Field(10, ge=1)
     breaker_cell_reset_timeout_ms: int = Field(60_000, ge=1)
     breaker_cell_window_ms: int = Field(DAY_MS, ge=1)
-    breaker_cell_fallback: Fallback = "REDUCED_CAPACITY"
+    breaker_cell_fallback: BreakerFallback = "REDUCED_CAPACITY"
 
     breaker_global_threshold: int = Field(20, ge=1)
     breaker_global_reset_timeout_ms: int = Field(300_000, ge=1)
     breaker_global_window_ms: int = Field(DAY_MS, ge=1)
-    breaker_global_fallback: Fallback = "SAFE_MODE"
+    breaker_global_fallback: BreakerFallback = "SAFE_MODE"
 
     governor_required_services: str = "risk-gate,executor"
     governor_heartbeat_timeout_ms: int = Field(15_000, ge=1)

@@ -16,12 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.audit import AuditChain
+from hive.topics import AUDIT_EVENTS, CONTROL_COMMANDS, REGISTRY_BOTS, SIGNALS_RAW
 
-BOTS_TOPIC = "registry.bots.v1"
-COMMANDS_TOPIC = "control.commands.v1"
-RAW_TOPIC = "signals.raw.v1"
-OUTPUTS = (BOTS_TOPIC, COMMANDS_TOPIC, RAW_TOPIC, AUDIT_TOPIC)
+OUTPUTS = (REGISTRY_BOTS, CONTROL_COMMANDS, SIGNALS_RAW, AUDIT_EVENTS)
 
 
 class PublishError(RuntimeError):
@@ -87,7 +85,7 @@ class _ChainedOutbox(ABC):
                     details=audit.details,
                     cause_event_id=audit.cause_event_id,
                 )
-                out.append(Out(AUDIT_TOPIC, self.chain.chain_id, event))
+                out.append(Out(AUDIT_EVENTS, self.chain.chain_id, event))
             try:
                 self._send(out)
             except BaseException:
@@ -150,7 +148,7 @@ class KafkaOutbox(_ChainedOutbox):
             if rec.value.get("chain_id") == self.chain.chain_id:
                 last[:] = [rec.value]
 
-        read_until(self.bootstrap, end_offsets(self.bootstrap, [AUDIT_TOPIC]), self.codecs, keep)
+        read_until(self.bootstrap, end_offsets(self.bootstrap, [AUDIT_EVENTS]), self.codecs, keep)
         self.chain.resume_after(last[0] if last else None)
 
     def _send(self, records: Sequence[Out]) -> None:

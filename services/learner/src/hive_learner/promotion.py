@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from hive.constitution import MAX_CHANGES_PER_DAY
+
 FloatArray = npt.NDArray[np.float64]
 _CLIP = 1e-6
 
@@ -221,9 +223,8 @@ class ChangeGuard(Protocol):
 
 
 DAY_MS = 86_400_000
-# The constitution: at most 3 rule or parameter changes a day (constitution.rego,
-# max_changes_per_day). A promotion changes what the hive trades on, so it counts as one.
-MAX_CHANGES_PER_DAY = 3
+# The constitution's MAX_CHANGES_PER_DAY bounds rule or parameter changes a day; a promotion
+# changes what the hive trades on, so it counts as one.
 
 
 class DailyChangeGuard:

@@ -15,7 +15,6 @@ from typing import Any
 
 from hive.winprob import INPUT_FEATURES
 
-TOPIC = "learner.models.v1"
 CANDIDATE = "CANDIDATE"
 PROMOTED = "PROMOTED"
 REJECTED = "REJECTED"

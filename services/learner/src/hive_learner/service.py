@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.topics import LEARNER_MODELS, TRADES_CLOSED
 from hive_learner.dataset import TradeInputError
 from hive_learner.learner import Learner
 from hive_learner.releases import release_key
 
-TRADES = "trades.closed.v1"
-MODELS = "learner.models.v1"
-INPUTS = [MODELS, TRADES]
-OUTPUTS = [MODELS]
-TABLES = [MODELS]
+INPUTS = [LEARNER_MODELS, TRADES_CLOSED]
+OUTPUTS = [LEARNER_MODELS]
+TABLES = [LEARNER_MODELS]
 
 
 def make_handler(learner: Learner) -> Handler:
     def handle(rec: InboundRecord) -> list[OutboundRecord]:
-        if rec.topic == MODELS:
+        if rec.topic == LEARNER_MODELS:
             if not rec.tombstone:
                 learner.on_release(rec.value)
             return []
@@ -32,7 +31,7 @@ def make_handler(learner: Learner) -> Handler:
         except TradeInputError as exc:
             raise RejectRecord(exc.reason, exc.detail) from exc
         return [
-            OutboundRecord(MODELS, r, key=release_key(r["model_name"], r["version"]))
+            OutboundRecord(LEARNER_MODELS, r, key=release_key(r["model_name"], r["version"]))
             for r in releases
         ]
 

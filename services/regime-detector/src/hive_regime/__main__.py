@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hive.config import load_settings
 from hive.runtime.service import run_service
+from hive.topics import MARKET_REGIMES, SIGNALS_SCORED
 from hive_regime.detector import RegimeDetector
-from hive_regime.service import INPUTS, REGIMES, SCORED, Scorer, make_handler
+from hive_regime.service import INPUTS, Scorer, make_handler
 from hive_regime.settings import RegimeSettings
 
 
@@ -19,7 +20,7 @@ def main() -> int:
     # Models refit on a schedule counted from each symbol's first bar: replaying the consumed
     # bars at start-up gives back the same models, bit for bit.
     return run_service(
-        settings, INPUTS, [REGIMES, SCORED], make_handler(scorer), restore_state=True
+        settings, INPUTS, [MARKET_REGIMES, SIGNALS_SCORED], make_handler(scorer), restore_state=True
     )
 
 

@@ -11,13 +11,10 @@ from typing import Any
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.topics import MARKET_BARS, MARKET_REGIMES, SIGNALS_ENRICHED, SIGNALS_SCORED
 from hive_regime.detector import RegimeDetector, RegimeInputError
 
-BARS = "market.bars.v1"
-ENRICHED = "signals.enriched.v1"
-REGIMES = "market.regimes.v1"
-SCORED = "signals.scored.v1"
-INPUTS = [BARS, ENRICHED]
+INPUTS = [MARKET_BARS, SIGNALS_ENRICHED]
 
 
 class Scorer:
@@ -32,7 +29,7 @@ class Scorer:
     def on_bar(self, bar: dict[str, Any]) -> list[OutboundRecord]:
         regime = self.detector.on_bar(bar)
         self.latest_bar_ms = max(self.latest_bar_ms or 0, int(bar["ts_event"]))
-        out = [OutboundRecord(REGIMES, regime, key=regime["symbol"])] if regime else []
+        out = [OutboundRecord(MARKET_REGIMES, regime, key=regime["symbol"])] if regime else []
         return out + self._release()
 
     def on_enriched(self, enriched: dict[str, Any]) -> list[OutboundRecord]:
@@ -50,13 +47,13 @@ class Scorer:
             (ready if overdue or self.detector.is_ready(e) else still).append(e)
         self.waiting = still
         scored = [self.detector.score(e) for e in ready]
-        return [OutboundRecord(SCORED, s, key=s["signal"]["symbol"]) for s in scored]
+        return [OutboundRecord(SIGNALS_SCORED, s, key=s["signal"]["symbol"]) for s in scored]
 
 
 def make_handler(scorer: Scorer) -> Handler:
     def handle(record: InboundRecord) -> list[OutboundRecord]:
         try:
-            if record.topic == BARS:
+            if record.topic == MARKET_BARS:
                 return scorer.on_bar(record.value)
             return scorer.on_enriched(record.value)
         except RegimeInputError as exc:

@@ -15,7 +15,6 @@ from hive_risk_gate.cards import (
     UnknownCardError,
 )
 from hive_risk_gate.conflicts import ConflictResolver, ConflictVerdict, Vote
-from hive_risk_gate.constitution import Reason
 from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo
 from hive_risk_gate.decide import Decision, decide, decide_exit, decision_id_for, order_id_for
 from hive_risk_gate.gate import RiskGate
@@ -27,6 +26,7 @@ from hive_risk_gate.policy_input import (
     build_policy_input,
     read_policy_output,
 )
+from hive_risk_gate.reasons import Reason
 from hive_risk_gate.signals import ScoredSignal, SignalInputError, signal_features
 from hive_risk_gate.sizing import SizingConfig, SizingError, confidence_scale, size_position
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.audit import AuditChain
 from hive.config import load_settings
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
@@ -12,6 +12,7 @@ from hive.liveness import GovernorWatch
 from hive.runtime.records import InboundRecord
 from hive.runtime.replay import end_offsets, read_until
 from hive.runtime.service import run_service
+from hive.topics import AUDIT_EVENTS
 from hive_risk_gate.control import ModelRelease, Predict
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.opa import OpaPolicy
@@ -53,7 +54,7 @@ def main() -> int:
             if rec.value.get("chain_id") == CHAIN_ID:
                 last[:] = [rec.value]
 
-        ends = end_offsets(settings.kafka_bootstrap, [AUDIT_TOPIC])
+        ends = end_offsets(settings.kafka_bootstrap, [AUDIT_EVENTS])
         read_until(settings.kafka_bootstrap, ends, codecs, keep)
         chain.resume_after(last[0] if last else None)
 

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Literal
 
 from hive.bots import Bot
-from hive_risk_gate.constitution import Reason
+from hive_risk_gate.reasons import Reason
 from hive_risk_gate.signals import ScoredSignal
 
 DEFAULT_WINDOW_MS = 15 * 60 * 1000

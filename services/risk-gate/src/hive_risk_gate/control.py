@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hive.bots import Bot
-from hive_risk_gate.constitution import BreakerMode, most_severe, normalise_breaker_mode
+from hive.constitution import BreakerMode, most_severe, normalise_breaker_mode
 
 
 class BreakerBook:

@@ -33,19 +33,17 @@ from typing import Any
 
 from hive.bots import Bot
 from hive.bots.cards import CardError
+from hive.constitution import (
+    NO_NEW_POSITIONS,
+    REDUCED_CAPACITY_MULTIPLIER,
+    BreakerMode,
+    normalise_breaker_mode,
+)
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive_risk_gate.account import AccountState, account_state
 from hive_risk_gate.cards.base import CardContext, Intent, follow_intent
 from hive_risk_gate.cards.book import CardBook
 from hive_risk_gate.conflicts import ConflictResolver, Vote
-from hive_risk_gate.constitution import (
-    NO_NEW_POSITIONS,
-    REDUCED_CAPACITY_MULTIPLIER,
-    BreakerMode,
-    ConfidenceSource,
-    Reason,
-    normalise_breaker_mode,
-)
 from hive_risk_gate.control import ModelInfo
 from hive_risk_gate.policy_input import (
     OrderRisk,
@@ -55,6 +53,8 @@ from hive_risk_gate.policy_input import (
     build_policy_input,
     read_policy_output,
 )
+from hive_risk_gate.reasons import Reason
+from hive_risk_gate.record_enums import ConfidenceSource
 from hive_risk_gate.signals import ScoredSignal, signal_features
 from hive_risk_gate.sizing import (
     DEFAULT_SIZING,

@@ -11,33 +11,52 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hive.audit import AUDIT_TOPIC, AuditChain
+from hive.audit import AuditChain
 from hive.bots import BotConfigError
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    AUDIT_EVENTS,
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    LEARNER_MODELS,
+    ORDERS_DECISIONS,
+    ORDERS_INTENTS,
+    REGISTRY_BOTS,
+    SIGNALS_SCORED,
+    TRADES_CLOSED,
+)
 from hive_risk_gate.cards.book import CardSwapError
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.signals import SignalInputError
 
-SCORED = "signals.scored.v1"
-BOTS = "registry.bots.v1"
-BREAKERS = "control.breakers.v1"
-COMMANDS = "control.commands.v1"
-MODELS = "learner.models.v1"
-SNAPSHOTS = "accounts.snapshots.v1"
-TRADES = "trades.closed.v1"
-HEARTBEATS = "hive.heartbeats.v1"
-DECISIONS = "orders.decisions.v1"
-INTENTS = "orders.intents.v1"
-INPUTS = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS, HEARTBEATS, SCORED]
-OUTPUTS = [DECISIONS, INTENTS, AUDIT_TOPIC]
+INPUTS = [
+    REGISTRY_BOTS,
+    CONTROL_BREAKERS,
+    LEARNER_MODELS,
+    ACCOUNTS_SNAPSHOTS,
+    TRADES_CLOSED,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    SIGNALS_SCORED,
+]
+OUTPUTS = [ORDERS_DECISIONS, ORDERS_INTENTS, AUDIT_EVENTS]
 # State loaded whole before the first signal is judged: the registry, breakers and models
 # (compacted), the latest account snapshots, the closed trades the cards learn from, and the
 # commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
 # not replayed: the only state they leave is the conflict window (15 min), and replaying
 # weeks of signals would mean weeks of OPA calls at every start.
-TABLES = [BOTS, BREAKERS, MODELS, SNAPSHOTS, TRADES, COMMANDS]
+TABLES = [
+    REGISTRY_BOTS,
+    CONTROL_BREAKERS,
+    LEARNER_MODELS,
+    ACCOUNTS_SNAPSHOTS,
+    TRADES_CLOSED,
+    CONTROL_COMMANDS,
+]
 CHAIN_ID = "risk-gate"
 
 
@@ -66,7 +85,7 @@ def make_handler(
             details=details,
             cause_event_id=str(event.get("event_id")),
         )
-        return OutboundRecord(AUDIT_TOPIC, record, key=CHAIN_ID)
+        return OutboundRecord(AUDIT_EVENTS, record, key=CHAIN_ID)
 
     def on_signal(rec: InboundRecord) -> list[OutboundRecord]:
         gate.governor_alive = governor.alive(clock())
@@ -76,11 +95,13 @@ def make_handler(
             raise RejectRecord(exc.reason, str(exc)) from exc
         out = []
         for d in decisions:
-            out.append(OutboundRecord(DECISIONS, d.decision, key=d.decision["bot_id"]))
+            out.append(OutboundRecord(ORDERS_DECISIONS, d.decision, key=d.decision["bot_id"]))
             if d.intent is not None:
-                out.append(OutboundRecord(INTENTS, d.intent, key=d.intent["bot_id"]))
+                out.append(OutboundRecord(ORDERS_INTENTS, d.intent, key=d.intent["bot_id"]))
             elif d.counterfactual is not None:
-                out.append(OutboundRecord(INTENTS, d.counterfactual, key=d.decision["bot_id"]))
+                out.append(
+                    OutboundRecord(ORDERS_INTENTS, d.counterfactual, key=d.decision["bot_id"])
+                )
         return out
 
     def on_bot(rec: InboundRecord) -> list[OutboundRecord]:
@@ -114,14 +135,14 @@ def make_handler(
         return handle
 
     routes: dict[str, Callable[[InboundRecord], list[OutboundRecord]]] = {
-        SCORED: on_signal,
-        BOTS: on_bot,
-        COMMANDS: on_command,
-        BREAKERS: state(gate.on_breaker),
-        MODELS: state(gate.on_model),
-        SNAPSHOTS: state(gate.on_snapshot),
-        TRADES: state(gate.on_trade),
-        HEARTBEATS: state(governor.observe),
+        SIGNALS_SCORED: on_signal,
+        REGISTRY_BOTS: on_bot,
+        CONTROL_COMMANDS: on_command,
+        CONTROL_BREAKERS: state(gate.on_breaker),
+        LEARNER_MODELS: state(gate.on_model),
+        ACCOUNTS_SNAPSHOTS: state(gate.on_snapshot),
+        TRADES_CLOSED: state(gate.on_trade),
+        HIVE_HEARTBEATS: state(governor.observe),
     }
 
     def handle(rec: InboundRecord) -> list[OutboundRecord]:

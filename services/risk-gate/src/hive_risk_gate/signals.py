@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hive_risk_gate.constitution import DIRECTIONS, ORDER_TYPES, REGIMES
+from hive_risk_gate.record_enums import DIRECTIONS, ORDER_TYPES, REGIMES
 
 SESSIONS = ("UNKNOWN", "ASIA", "LONDON", "LONDON_NEW_YORK", "NEW_YORK", "OFF_HOURS", "WEEKEND")
 

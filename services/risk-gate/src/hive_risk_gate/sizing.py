@@ -22,9 +22,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hive.constitution import MAX_RISK_PER_POSITION_PCT, MIN_CONFIDENCE
 from hive.fx import ConversionError, quote_to_account
 from hive.instruments import Instrument
-from hive_risk_gate.constitution import MAX_RISK_PER_POSITION_PCT, MIN_CONFIDENCE, Reason
+from hive_risk_gate.reasons import Reason
 
 
 class SizingError(ValueError):

@@ -6,13 +6,10 @@ import logging
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.topics import SIGNALS_PARSED, SIGNALS_UPDATES
 from hive_signal_parser.parser import SignalParser
 
 log = logging.getLogger(__name__)
-
-RAW = "signals.raw.v1"
-PARSED = "signals.parsed.v1"
-UPDATES = "signals.updates.v1"
 
 
 def make_handler(parser: SignalParser) -> Handler:
@@ -21,8 +18,8 @@ def make_handler(parser: SignalParser) -> Handler:
         if result.rejection is not None:
             raise RejectRecord(result.rejection.reason, result.rejection.detail)
         # Keyed by symbol: co-partitioned with market.bars for the enricher.
-        return [OutboundRecord(PARSED, s, key=s["symbol"]) for s in result.signals] + [
-            OutboundRecord(UPDATES, u, key=u["symbol"]) for u in result.updates
+        return [OutboundRecord(SIGNALS_PARSED, s, key=s["symbol"]) for s in result.signals] + [
+            OutboundRecord(SIGNALS_UPDATES, u, key=u["symbol"]) for u in result.updates
         ]
 
     return handle

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from hive.bots.messages import invalid, show_value
 from hive.bots.percent import percent_to_fraction
-from hive.constitution import MAX_RISK_PER_POSITION_PCT, RULE_SETS, RuleSet
+from hive.constitution import MAX_RISK_PER_POSITION_PCT, RULE_SETS, RuleSetName
 from hive.instruments import InstrumentCatalogue, load_instruments
 
 DEFAULT_DAY_BOUNDARY_TZ: Final = "Europe/Prague"
@@ -90,7 +90,7 @@ class Bot(BaseModel):
     display_name: str | None = None
     account_size: float
     account_currency: str = "USD"
-    rule_set: RuleSet
+    rule_set: RuleSetName
     rule_overrides: dict[str, str] = Field(default_factory=dict)
     day_boundary_tz: str = DEFAULT_DAY_BOUNDARY_TZ
     sources: tuple[SourceWeight, ...]

@@ -19,10 +19,10 @@ from hive.runtime.loop import BatchEnd, ServiceLoop
 from hive.runtime.metrics import ServiceMetrics
 from hive.runtime.records import Handler, OutboundRecord
 from hive.runtime.state_store import StateStore
+from hive.topics import HIVE_HEARTBEATS
 
 log = logging.getLogger(__name__)
 
-HEARTBEATS_TOPIC = "hive.heartbeats.v1"
 _STARTED_MS = int(time.time() * 1000)
 
 
@@ -36,7 +36,7 @@ def standard_heartbeat(loop: ServiceLoop) -> OutboundRecord:
     s = loop.settings
     instance = f"{socket.gethostname()}-{os.getpid()}-{_STARTED_MS}"
     return OutboundRecord(
-        topic=HEARTBEATS_TOPIC,
+        topic=HIVE_HEARTBEATS,
         key=f"{s.service_name}:{instance}",
         value={
             "event_id": f"{s.service_name}:{instance}:{loop.heartbeat_seq}",
@@ -89,7 +89,7 @@ def build_loop(
 ) -> ServiceLoop:
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
-    all_topics = [*inputs, *outputs, *([HEARTBEATS_TOPIC] if heartbeats else [])]
+    all_topics = [*inputs, *outputs, *([HIVE_HEARTBEATS] if heartbeats else [])]
     preflight(codecs, list(dict.fromkeys(all_topics)))
     return ServiceLoop(
         settings,

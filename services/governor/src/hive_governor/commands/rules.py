@@ -23,8 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from hive_governor.constitution import GLOBAL_ID, GOVERNOR, SCOPE_LEVELS
+from hive_governor.actors import GOVERNOR
 from hive_governor.inputs import Command
+from hive_governor.scope_levels import GLOBAL_ID, SCOPE_LEVELS
 
 SAFER: Final = frozenset({"OPERATOR", "ADMIN", "SYSTEM"})
 PEOPLE: Final = frozenset({"OPERATOR", "ADMIN"})

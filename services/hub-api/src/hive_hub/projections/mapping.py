@@ -17,28 +17,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    AUDIT_EVENTS,
+    CONTROL_BREAKERS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    LEARNER_MODELS,
+    ORDERS_DECISIONS,
+    ORDERS_EXECUTIONS,
+    REGISTRY_BOTS,
+    SIGNALS_ENRICHED,
+    SIGNALS_PARSED,
+    SIGNALS_SCORED,
+    TRADES_CLOSED,
+)
 from hive_hub import models as m
 
-BOTS = "registry.bots.v1"
-BREAKERS = "control.breakers.v1"
-COMMANDS = "control.commands.v1"
-PARSED = "signals.parsed.v1"
-ENRICHED = "signals.enriched.v1"
-SCORED = "signals.scored.v1"
-DECISIONS = "orders.decisions.v1"
-EXECUTIONS = "orders.executions.v1"
-TRADES = "trades.closed.v1"
-SNAPSHOTS = "accounts.snapshots.v1"
-MODELS = "learner.models.v1"
-AUDIT = "audit.events.v1"
-HEARTBEATS = "hive.heartbeats.v1"
-
 INPUTS = (
-    BOTS, BREAKERS, COMMANDS, PARSED, ENRICHED, SCORED, DECISIONS, EXECUTIONS, TRADES,
-    SNAPSHOTS, MODELS, AUDIT, HEARTBEATS,
+    REGISTRY_BOTS, CONTROL_BREAKERS, CONTROL_COMMANDS, SIGNALS_PARSED, SIGNALS_ENRICHED,
+    SIGNALS_SCORED, ORDERS_DECISIONS, ORDERS_EXECUTIONS, TRADES_CLOSED, ACCOUNTS_SNAPSHOTS,
+    LEARNER_MODELS, AUDIT_EVENTS, HIVE_HEARTBEATS,
 )  # fmt: skip
 # Compacted state: loaded whole before the event topics, so nothing shows against an empty registry.
-TABLES = (BOTS, BREAKERS, MODELS)
+TABLES = (REGISTRY_BOTS, CONTROL_BREAKERS, LEARNER_MODELS)
 
 _SIGNAL_COLUMNS = (
     "event_id", "revision", "source", "symbol", "direction", "order_type", "entry", "stop_loss",
@@ -374,19 +376,19 @@ def heartbeat(value: Mapping[str, Any], _src: Source) -> list[Write]:
 
 
 _BY_TOPIC = {
-    BOTS: bot,
-    BREAKERS: breaker,
-    COMMANDS: command,
-    PARSED: parsed,
-    ENRICHED: enriched,
-    SCORED: scored,
-    DECISIONS: decision,
-    EXECUTIONS: execution,
-    TRADES: trade,
-    SNAPSHOTS: snapshot,
-    MODELS: model_release,
-    AUDIT: audit,
-    HEARTBEATS: heartbeat,
+    REGISTRY_BOTS: bot,
+    CONTROL_BREAKERS: breaker,
+    CONTROL_COMMANDS: command,
+    SIGNALS_PARSED: parsed,
+    SIGNALS_ENRICHED: enriched,
+    SIGNALS_SCORED: scored,
+    ORDERS_DECISIONS: decision,
+    ORDERS_EXECUTIONS: execution,
+    TRADES_CLOSED: trade,
+    ACCOUNTS_SNAPSHOTS: snapshot,
+    LEARNER_MODELS: model_release,
+    AUDIT_EVENTS: audit,
+    HIVE_HEARTBEATS: heartbeat,
 }
 
 

@@ -23,7 +23,8 @@ from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.runtime.loop import ServiceLoop
 from hive.runtime.records import InboundRecord, OutboundRecord, RejectRecord
-from hive.runtime.service import HEARTBEATS_TOPIC, preflight, standard_heartbeat
+from hive.runtime.service import preflight, standard_heartbeat
+from hive.topics import HIVE_HEARTBEATS
 from hive_hub.db import make_engine
 from hive_hub.projections.mapping import INPUTS, TABLES, ProjectionError, Source, Write, project
 from hive_hub.projections.store import apply_batch
@@ -93,7 +94,7 @@ class Projector:
     def build(self) -> ServiceLoop:
         s = self.settings
         codecs = CodecRegistry(make_registry_client(s.schema_registry_url), load_catalogue())
-        preflight(codecs, [*INPUTS, HEARTBEATS_TOPIC])
+        preflight(codecs, [*INPUTS, HIVE_HEARTBEATS])
         self._loop = ServiceLoop(
             s,
             list(INPUTS),

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from hive.bots import ID_PATTERN, Bot, BotConfigError, from_record, parse_bots, to_record
+from hive.topics import REGISTRY_BOTS
 from hive_hub.deps import AUTH_RESPONSES, Admin, HubDep, SessionDep
 from hive_hub.models import BotRow
-from hive_hub.outbox import BOTS_TOPIC, AuditEntry, Out
+from hive_hub.outbox import AuditEntry, Out
 from hive_hub.routes.bot_body import BotIn, NewBotIn, UpdateBotIn
 
 router = APIRouter(prefix="/v1", tags=["bots"])
@@ -77,7 +78,7 @@ async def _publish(
     if reason:
         details["reason"] = reason
     event = await hub.emit(
-        [Out(BOTS_TOPIC, bot.bot_id, record)],
+        [Out(REGISTRY_BOTS, bot.bot_id, record)],
         AuditEntry(
             ts=now,
             actor=who.name,

@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from hive.topics import CONTROL_COMMANDS
 from hive_hub import queries
 from hive_hub.auth import Principal
 from hive_hub.deps import AUTH_RESPONSES, Hub, HubDep, Operator, SessionDep
-from hive_hub.outbox import COMMANDS_TOPIC, AuditEntry, Out
+from hive_hub.outbox import AuditEntry, Out
 
 router = APIRouter(prefix="/v1", tags=["control"])
 
@@ -104,7 +105,7 @@ async def issue(
         "cause_event_id": None,
     }
     event = await hub.emit(
-        [Out(COMMANDS_TOPIC, f"{level}:{scope_id}", record)],
+        [Out(CONTROL_COMMANDS, f"{level}:{scope_id}", record)],
         AuditEntry(
             ts=now,
             actor=who.name,

@@ -20,8 +20,9 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from hive.intake.records import raw_record
+from hive.topics import SIGNALS_RAW
 from hive_hub.deps import HubDep
-from hive_hub.outbox import RAW_TOPIC, AuditEntry, Out
+from hive_hub.outbox import AuditEntry, Out
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
@@ -128,7 +129,7 @@ async def webhook(
     )
     record["ts_init"] = now  # live intake: the wall clock (signals_raw.avsc)
     await hub.emit(
-        [Out(RAW_TOPIC, source, record)],
+        [Out(SIGNALS_RAW, source, record)],
         AuditEntry(
             ts=now,
             actor=f"webhook:{source}",

@@ -17,12 +17,12 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from hive.bots import Bot
 from hive.bots.cards import CardParameterError
+from hive.constitution import BreakerMode
 from hive_risk_gate.account import AccountState
-from hive_risk_gate.constitution import (
+from hive_risk_gate.record_enums import (
     CONFIDENCE_SOURCES,
     DIRECTIONS,
     ORDER_TYPES,
-    BreakerMode,
     ConfidenceSource,
 )
 from hive_risk_gate.signals import ScoredSignal

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from hive.config import KafkaSettings, load_settings
+from hive.topics import AUDIT_EVENTS
 
 audit_app = typer.Typer(help="The audit trail: verify its hash chains, show recent events.")
 
-AUDIT_TOPIC = "audit.events.v1"
 TopicOption = Annotated[
     str,
     typer.Option(help="Topic to read (a copy of the trail, or a test topic with the same schema)."),
@@ -55,7 +55,7 @@ def _from_topic(topic: str) -> list[dict[str, Any]]:
     s = load_settings(KafkaSettings)
     catalogue = load_catalogue()
     # Any topic holding audit events reads with the audit schema.
-    schema = catalogue[AUDIT_TOPIC].schema_str()
+    schema = catalogue[AUDIT_EVENTS].schema_str()
     codecs = CodecRegistry(make_registry_client(s.schema_registry_url), catalogue, {topic: schema})
     events: list[dict[str, Any]] = []
 
@@ -73,7 +73,7 @@ def _events(topic: str, from_file: Path | None, chain: str | None) -> list[dict[
 
 @audit_app.command("verify")
 def verify_cmd(
-    topic: TopicOption = AUDIT_TOPIC,
+    topic: TopicOption = AUDIT_EVENTS,
     from_file: FileOption = None,
     chain: ChainOption = None,
 ) -> None:
@@ -103,7 +103,7 @@ def verify_cmd(
 
 @audit_app.command("show")
 def show_cmd(
-    topic: TopicOption = AUDIT_TOPIC,
+    topic: TopicOption = AUDIT_EVENTS,
     from_file: FileOption = None,
     chain: ChainOption = None,
     last: Annotated[int, typer.Option(min=1, help="How many of the newest events.")] = 20,

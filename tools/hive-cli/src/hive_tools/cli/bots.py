@@ -11,14 +11,13 @@ from typing import Annotated
 import typer
 
 from hive.config import KafkaSettings, load_settings
+from hive.topics import CONTROL_COMMANDS, REGISTRY_BOTS
 
 bots_app = typer.Typer(
     help="Bots and cells: check a bots YAML file and publish it on registry.bots."
 )
 cards_app = typer.Typer(help="Strategy cards: swap a bot's card while the hive runs.")
 
-BOTS_TOPIC = "registry.bots.v1"
-COMMANDS_TOPIC = "control.commands.v1"
 BotsFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 
 
@@ -65,9 +64,9 @@ def apply(
     s = load_settings(KafkaSettings)
     records = config.to_records(ts)
     publish_records(
-        records, BOTS_TOPIC, lambda r: str(r["bot_id"]), s.kafka_bootstrap, s.schema_registry_url
+        records, REGISTRY_BOTS, lambda r: str(r["bot_id"]), s.kafka_bootstrap, s.schema_registry_url
     )
-    typer.echo(f"published {len(records)} bot(s) to {BOTS_TOPIC}")
+    typer.echo(f"published {len(records)} bot(s) to {REGISTRY_BOTS}")
 
 
 @cards_app.command("swap")
@@ -114,7 +113,7 @@ def swap(
     s = load_settings(KafkaSettings)
     publish_records(
         [record],
-        COMMANDS_TOPIC,
+        CONTROL_COMMANDS,
         lambda r: f"{r['scope_level']}:{r['scope_id']}",
         s.kafka_bootstrap,
         s.schema_registry_url,

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from hive.config import KafkaSettings, load_settings
+from hive.topics import CONTROL_COMMANDS
 
 control_app = typer.Typer(
     help="Halt, resume, flatten, pause, lock, unlock, kill switch, breaker reset, parameter "
@@ -17,7 +18,6 @@ control_app = typer.Typer(
     "reason; the governor audits it, and refuses (and audits) what the role may not do."
 )
 
-COMMANDS_TOPIC = "control.commands.v1"
 ROLES = ("viewer", "operator", "admin")
 
 Bot = Annotated[str | None, typer.Option("--bot", help="Scope: one bot (bot_id).")]
@@ -92,7 +92,7 @@ def send(
     s = load_settings(KafkaSettings)
     publish_records(
         [record],
-        COMMANDS_TOPIC,
+        CONTROL_COMMANDS,
         lambda r: f"{r['scope_level']}:{r['scope_id']}",
         s.kafka_bootstrap,
         s.schema_registry_url,

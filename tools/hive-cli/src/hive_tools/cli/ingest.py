@@ -11,8 +11,7 @@ import typer
 
 from hive.config import KafkaSettings, load_settings
 from hive.intake import IntakeError
-
-RAW_TOPIC = "signals.raw.v1"
+from hive.topics import SIGNALS_RAW
 
 app = typer.Typer(
     help="Publish signal messages to signals.raw (validated first, then all at once)."
@@ -38,7 +37,7 @@ def _publish(records: list[dict[str, Any]], dry_run: bool) -> None:
 
     s = load_settings(KafkaSettings)
     count = publish_records(
-        records, RAW_TOPIC, lambda r: str(r["source"]), s.kafka_bootstrap, s.schema_registry_url
+        records, SIGNALS_RAW, lambda r: str(r["source"]), s.kafka_bootstrap, s.schema_registry_url
     )
     typer.echo(f"published {count} message(s) to signals.raw.v1")
 

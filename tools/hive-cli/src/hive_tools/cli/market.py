@@ -8,12 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from hive.config import KafkaSettings, load_settings
+from hive.topics import MARKET_BARS, MARKET_REGIMES
 
 feed_app = typer.Typer(help="Market data: replay bars from CSV onto market.bars.")
 regimes_app = typer.Typer(help="Market regimes (CALM / TREND / CHAOS) from the regime detector.")
-
-BARS_TOPIC = "market.bars.v1"
-REGIMES_TOPIC = "market.regimes.v1"
 
 
 def _mapping(time_format: str | None, time_col: str | None, tz: str | None) -> Any:
@@ -75,13 +73,13 @@ def replay(
     s = load_settings(KafkaSettings)
     count = publish_records(
         pace(bars, speed),
-        BARS_TOPIC,
+        MARKET_BARS,
         lambda b: str(b["symbol"]),
         s.kafka_bootstrap,
         s.schema_registry_url,
         transactional=speed == 0,
     )
-    typer.echo(f"published {count} bar(s) of {symbol} {timeframe} to {BARS_TOPIC}")
+    typer.echo(f"published {count} bar(s) of {symbol} {timeframe} to {MARKET_BARS}")
 
 
 @regimes_app.command("plot")
@@ -111,7 +109,9 @@ def plot(
     else:
         bars, regimes = _from_topics(symbol)
         if not bars:
-            typer.echo(f"error: no {symbol} bars on {BARS_TOPIC}; run `hive feed replay`", err=True)
+            typer.echo(
+                f"error: no {symbol} bars on {MARKET_BARS}; run `hive feed replay`", err=True
+            )
             raise typer.Exit(2)
     path = plot_regimes(bars, regimes, out, title=f"{symbol} {timeframe} regimes")
     typer.echo(f"wrote {path} ({len(bars)} bars, {len(regimes)} regime records)")
@@ -125,14 +125,14 @@ def _from_topics(symbol: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
 
     s = load_settings(KafkaSettings)
     codecs = CodecRegistry(make_registry_client(s.schema_registry_url), load_catalogue())
-    found: dict[str, list[dict[str, Any]]] = {BARS_TOPIC: [], REGIMES_TOPIC: []}
+    found: dict[str, list[dict[str, Any]]] = {MARKET_BARS: [], MARKET_REGIMES: []}
 
     def keep(rec: InboundRecord) -> None:
         if rec.value.get("symbol") == symbol:
             found[rec.topic].append(rec.value)
 
     read_until(s.kafka_bootstrap, end_offsets(s.kafka_bootstrap, list(found)), codecs, keep)
-    bars = {b["event_id"]: b for b in found[BARS_TOPIC]}  # de-duplicate replays
-    regimes = {r["event_id"]: r for r in found[REGIMES_TOPIC]}
+    bars = {b["event_id"]: b for b in found[MARKET_BARS]}  # de-duplicate replays
+    regimes = {r["event_id"]: r for r in found[MARKET_REGIMES]}
     order = lambda r: int(r["ts_event"])  # noqa: E731
     return sorted(bars.values(), key=order), sorted(regimes.values(), key=order)

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from hive.config import KafkaSettings, load_settings
+from hive.topics import LEARNER_MODELS
 
 models_app = typer.Typer(help="Learner models: list the releases, show and plot the lineage.")
 
-MODELS_TOPIC = "learner.models.v1"
 REQUIRED = ("model_name", "version", "status", "ts_event")
 STATUS_COLOURS = {
     "PROMOTED": "#2e7d32",  # green
@@ -78,7 +78,7 @@ def _from_topic() -> list[dict[str, Any]]:
         if not rec.tombstone:
             found.append(rec.value)
 
-    read_until(s.kafka_bootstrap, end_offsets(s.kafka_bootstrap, [MODELS_TOPIC]), codecs, keep)
+    read_until(s.kafka_bootstrap, end_offsets(s.kafka_bootstrap, [LEARNER_MODELS]), codecs, keep)
     return found
 
 

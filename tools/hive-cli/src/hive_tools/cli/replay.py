@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from hive.topics import ORDERS_DECISIONS, TRADES_CLOSED
 from hive_tools.cli.market import (
     SymbolOpt,
     TimeColOpt,
@@ -228,8 +229,8 @@ def _play_with_bars(session: Session, items: list[Any]) -> Progress:
             bars.update(
                 t_msgs,
                 completed=p.messages,
-                info=f"decisions {counts.get('orders.decisions.v1', 0):,}  "
-                f"trades {counts.get('trades.closed.v1', 0):,}",
+                info=f"decisions {counts.get(ORDERS_DECISIONS, 0):,}  "
+                f"trades {counts.get(TRADES_CLOSED, 0):,}",
             )
 
         return session.play(items, show)

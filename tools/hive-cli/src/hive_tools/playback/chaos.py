@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hive.topics import ORDERS_EXECUTIONS, ORDERS_INTENTS, TRADES_CLOSED
 from hive_tools.playback.driver import Progress
 from hive_tools.playback.session import Session, SessionConfig
 from hive_tools.playback.timeline import Item
@@ -145,7 +146,7 @@ def _event_id_counts(bootstrap: str, codecs: Any) -> dict[str, Counter[str]]:
     """Every event_id on the order and account topics, duplicates included (the report dedups)."""
     from hive.runtime.replay import end_offsets, read_until
 
-    topics = ["orders.executions.v1", "trades.closed.v1", "orders.intents.v1"]
+    topics = [ORDERS_EXECUTIONS, TRADES_CLOSED, ORDERS_INTENTS]
     counts: dict[str, Counter[str]] = {t: Counter() for t in topics}
 
     def keep(record: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
+from hive.topics import HIVE_HEARTBEATS, REGISTRY_BOTS
 from hive_tools.playback.driver import Playback, Progress
 from hive_tools.playback.quiescence import NotSettledError, Quiescence, TailReader
 from hive_tools.playback.reset import reset_database_schema, reset_model_store, reset_topics
@@ -22,8 +23,6 @@ from hive_tools.playback.timeline import Item
 from hive_tools.supervise import HIVE_SERVICES, Supervisor, admin_key, hive_specs
 
 HUB = "hub-api"
-HEARTBEATS_TOPIC = "hive.heartbeats.v1"
-BOTS_TOPIC = "registry.bots.v1"
 DB_SCHEMA = "hive_replay"
 # Every service's own consumer group is hive.<name> (HIVE_GROUP_ID is not overridden here).
 SERVICE_NAMES = tuple(name for _, name in HIVE_SERVICES)
@@ -94,7 +93,7 @@ class Session:
 
         publish_records(
             records,
-            BOTS_TOPIC,
+            REGISTRY_BOTS,
             lambda r: str(r["bot_id"]),
             self.bootstrap,
             self.env["HIVE_SCHEMA_REGISTRY_URL"],
@@ -180,7 +179,7 @@ class Session:
              "enable.auto.commit": False, "isolation.level": "read_committed"}
         )  # fmt: skip
         try:
-            beats = [tp for tp in self.start_offsets if tp[0] == HEARTBEATS_TOPIC]
+            beats = [tp for tp in self.start_offsets if tp[0] == HIVE_HEARTBEATS]
             # A beat sent just before we started following counts too: look back a little.
             consumer.assign(
                 [TopicPartition(t, p, max(0, self.start_offsets[(t, p)] - 100)) for t, p in beats]

@@ -10,8 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-BARS_TOPIC = "market.bars.v1"
-RAW_TOPIC = "signals.raw.v1"
+from hive.topics import MARKET_BARS, SIGNALS_RAW
 
 Kind = Literal["bar", "message"]
 
@@ -27,8 +26,10 @@ class Item:
 
 def merge(bars: Iterable[Mapping[str, Any]], messages: Iterable[Mapping[str, Any]]) -> list[Item]:
     """Bars (keyed by symbol) and raw messages (keyed by source) in event-time order."""
-    items = [Item(int(b["ts_event"]), "bar", BARS_TOPIC, str(b["symbol"]), b) for b in bars]
-    items += [Item(int(m["ts_event"]), "message", RAW_TOPIC, str(m["source"]), m) for m in messages]
+    items = [Item(int(b["ts_event"]), "bar", MARKET_BARS, str(b["symbol"]), b) for b in bars]
+    items += [
+        Item(int(m["ts_event"]), "message", SIGNALS_RAW, str(m["source"]), m) for m in messages
+    ]
     # Stable sort: messages keep their file order at equal times (replies after their signal).
     items.sort(key=lambda i: (i.ts, 0 if i.kind == "bar" else 1))
     return items

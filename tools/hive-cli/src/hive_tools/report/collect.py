@@ -25,36 +25,38 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from hive.contracts import CodecRegistry, SerdeError, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.runtime.records import key_text
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    CONTROL_BREAKERS,
+    ORDERS_DECISIONS,
+    ORDERS_EXECUTIONS,
+    ORDERS_INTENTS,
+    REGISTRY_BOTS,
+    SIGNALS_PARSED,
+    SIGNALS_RAW,
+    SIGNALS_SCORED,
+    SIGNALS_UPDATES,
+    TRADES_CLOSED,
+)
 
 Offsets = dict[tuple[str, int], int]
 
-RAW: Final = "signals.raw.v1"
-PARSED: Final = "signals.parsed.v1"
-UPDATES: Final = "signals.updates.v1"
-SCORED: Final = "signals.scored.v1"
-DECISIONS: Final = "orders.decisions.v1"
-INTENTS: Final = "orders.intents.v1"
-EXECUTIONS: Final = "orders.executions.v1"
-TRADES: Final = "trades.closed.v1"
-SNAPSHOTS: Final = "accounts.snapshots.v1"
-BREAKERS: Final = "control.breakers.v1"
-REGISTRY: Final = "registry.bots.v1"
 
 # RunData field per topic of the run (the registry is read separately, whole).
 RUN_TOPICS: Final[dict[str, str]] = {
-    RAW: "raw",
-    PARSED: "parsed",
-    UPDATES: "updates",
-    SCORED: "scored",
-    DECISIONS: "decisions",
-    INTENTS: "intents",
-    EXECUTIONS: "executions",
-    TRADES: "trades",
-    SNAPSHOTS: "snapshots",
-    BREAKERS: "breakers",
+    SIGNALS_RAW: "raw",
+    SIGNALS_PARSED: "parsed",
+    SIGNALS_UPDATES: "updates",
+    SIGNALS_SCORED: "scored",
+    ORDERS_DECISIONS: "decisions",
+    ORDERS_INTENTS: "intents",
+    ORDERS_EXECUTIONS: "executions",
+    TRADES_CLOSED: "trades",
+    ACCOUNTS_SNAPSHOTS: "snapshots",
+    CONTROL_BREAKERS: "breakers",
 }
 # Dead letters of every stage a signal passes through, the parser's first.
-DLQ_TOPICS: Final = tuple(f"{t}.dlq" for t in RUN_TOPICS if t != BREAKERS)
+DLQ_TOPICS: Final = tuple(f"{t}.dlq" for t in RUN_TOPICS if t != CONTROL_BREAKERS)
 DLQ_HEADER_PREFIX: Final = "hive.dlq."
 
 # Every topic whose offsets bound a run (what `start_offsets` records).
@@ -236,14 +238,16 @@ def collect_run(
     codecs = CodecRegistry(make_registry_client(registry_url), load_catalogue())
     consumer = _consumer(bootstrap)
     try:
-        marks, missing = _watermarks(consumer, bootstrap, [*REPORT_TOPICS, REGISTRY], timeout_s)
+        marks, missing = _watermarks(
+            consumer, bootstrap, [*REPORT_TOPICS, REGISTRY_BOTS], timeout_s
+        )
         ranges: dict[tuple[str, int], tuple[int, int]] = {}
         for (topic, p), (low, high) in marks.items():
-            begin = low if topic == REGISTRY or start is None else start.get((topic, p), low)
+            begin = low if topic == REGISTRY_BOTS or start is None else start.get((topic, p), low)
             ranges[(topic, p)] = (max(begin, low), high)
         data = RunData(
-            start={tp: s for tp, (s, _) in ranges.items() if tp[0] != REGISTRY},
-            end={tp: e for tp, (_, e) in ranges.items() if tp[0] != REGISTRY},
+            start={tp: s for tp, (s, _) in ranges.items() if tp[0] != REGISTRY_BOTS},
+            end={tp: e for tp, (_, e) in ranges.items() if tp[0] != REGISTRY_BOTS},
             missing_topics=missing,
         )
         by_topic: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in RUN_TOPICS}
@@ -259,7 +263,7 @@ def collect_run(
             except SerdeError as exc:
                 data.unreadable.append(f"{topic}[{m.partition()}]@{m.offset()}: {exc}")
                 return
-            if topic == REGISTRY:
+            if topic == REGISTRY_BOTS:
                 registry.append(
                     (int(m.partition() or 0), int(m.offset() or 0), key_text(m.key()), value)
                 )

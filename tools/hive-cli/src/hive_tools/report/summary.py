@@ -30,7 +30,19 @@ from hive.limits import (
     load_rule_sets,
     rule_set_or_constitution,
 )
-from hive_tools.report.collect import RAW, RunData
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    CONTROL_BREAKERS,
+    ORDERS_DECISIONS,
+    ORDERS_EXECUTIONS,
+    ORDERS_INTENTS,
+    SIGNALS_PARSED,
+    SIGNALS_RAW,
+    SIGNALS_SCORED,
+    SIGNALS_UPDATES,
+    TRADES_CLOSED,
+)
+from hive_tools.report.collect import RunData
 
 PARSED = "parsed"
 UPDATE = "update"
@@ -187,7 +199,7 @@ def _outcomes(data: RunData) -> tuple[int, dict[str, int]]:
     dead: dict[tuple[str, str, int], str] = {}
     unreadable = Counter[str]()
     for d in data.dead_letters:
-        if d["source_topic"] != RAW:
+        if d["source_topic"] != SIGNALS_RAW:
             continue
         value = d["value"]
         if value is None:  # bytes no schema reads: a raw message the report never decoded
@@ -466,16 +478,16 @@ def summarize(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> 
             denied_reasons.update(str(r) for r in d.get("reasons") or ("(none given)",))
     dead = Counter[tuple[str, str]]((d["topic"], str(d["reason"])) for d in data.dead_letters)
     records = {
-        "signals.raw.v1": len(data.raw),
-        "signals.parsed.v1": len(data.parsed),
-        "signals.updates.v1": len(data.updates),
-        "signals.scored.v1": len(data.scored),
-        "orders.decisions.v1": len(data.decisions),
-        "orders.intents.v1": len(data.intents),
-        "orders.executions.v1": len(data.executions),
-        "trades.closed.v1": len(data.trades),
-        "accounts.snapshots.v1": len(data.snapshots),
-        "control.breakers.v1": len(data.breakers),
+        SIGNALS_RAW: len(data.raw),
+        SIGNALS_PARSED: len(data.parsed),
+        SIGNALS_UPDATES: len(data.updates),
+        SIGNALS_SCORED: len(data.scored),
+        ORDERS_DECISIONS: len(data.decisions),
+        ORDERS_INTENTS: len(data.intents),
+        ORDERS_EXECUTIONS: len(data.executions),
+        TRADES_CLOSED: len(data.trades),
+        ACCOUNTS_SNAPSHOTS: len(data.snapshots),
+        CONTROL_BREAKERS: len(data.breakers),
         "dead letters": len(data.dead_letters),
     }
     return Summary(

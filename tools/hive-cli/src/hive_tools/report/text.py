@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from hive.topics import SIGNALS_RAW_DLQ
 from hive_tools.report.summary import BotSummary, GroupStats, Summary
 
 _NUMBER = re.compile(r"-|[-+]?[\d,]*\.?\d+%?")
@@ -106,7 +107,7 @@ def format_summary(summary: Summary) -> str:
         f"  -> {s.parsed_signals} signal(s) in {s.signal_revisions} revision(s), "
         f"{s.updates} update(s)"
     )
-    other_dead = {k: v for k, v in s.dead_letters.items() if k[0] != "signals.raw.v1.dlq"}
+    other_dead = {k: v for k, v in s.dead_letters.items() if k[0] != SIGNALS_RAW_DLQ}
     if other_dead:
         out.append("")
         out.append("Dead letters after the parser")

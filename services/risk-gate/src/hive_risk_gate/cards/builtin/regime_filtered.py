@@ -18,7 +18,7 @@ from hive_risk_gate.cards.base import (
     string_list,
     unit_float,
 )
-from hive_risk_gate.constitution import REGIMES
+from hive_risk_gate.record_enums import REGIMES
 from hive_risk_gate.signals import ScoredSignal
 
 CARD_NAME = "regime_filtered"
