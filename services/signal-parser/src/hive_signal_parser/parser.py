@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
-from hive_signal_parser import grammar as g
-from hive_signal_parser.extract import find_expiry, find_management, might_manage, scan_text
+from hive_signal_parser.expiry import find_expiry
 from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
+from hive_signal_parser.management import find_management, might_manage
+from hive_signal_parser.management_grammar import RECAP_RE
 from hive_signal_parser.model import Action, Draft, Scan
+from hive_signal_parser.scan import scan_text
 from hive_signal_parser.text import MAX_TEXT_CHARS, normalise, prepare
 from hive_signal_parser.validate import REASONS, Rejection, check_levels, validate_signal
 from hive_signal_parser.webhook import read_webhook
@@ -216,7 +218,7 @@ class SignalParser:
             norm, low = _normalised(meta.text)
             actions = find_management(low, norm, scan, is_reply)
         if actions:
-            if not is_reply and g.RECAP_RE.search(low):
+            if not is_reply and RECAP_RE.search(low):
                 return _reject("not_a_signal", "a recap of past trades, not an instruction")
             return self._updates(meta, actions, scan)
         if any(d.direction for d in drafts) or any(
