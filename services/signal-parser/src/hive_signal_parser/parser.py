@@ -9,6 +9,12 @@
 Pure Python, no I/O, no wall clock: the same messages in the same order give the same records.
 The only state is what links updates to signals (see linking.py); the service restores it after a
 restart by replaying the raw messages it had consumed.
+
+Over 400 lines and kept whole: it is the decision tree (text or webhook; signals, updates or which
+rejection) and the two record builders, and all of them read and write the one link book and
+share the parser's version and confidence floor. Reading is elsewhere (scan.py and its readers,
+management.py, webhook.py), and so are the record envelope (raw_meta.py) and draft completion
+(finish.py).
 """
 
 from __future__ import annotations
@@ -17,13 +23,17 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from hive.instruments import Instrument, InstrumentCatalogue, load_instruments
-from hive_signal_parser import grammar as g
-from hive_signal_parser.extract import find_expiry, find_management, might_manage, scan_text
-from hive_signal_parser.linking import LinkBook, SignalRef, to_millis
+from hive_signal_parser.expiry import find_expiry
+from hive_signal_parser.finish import finish_draft
+from hive_signal_parser.linking import LinkBook, SignalRef
+from hive_signal_parser.management import find_management, might_manage
+from hive_signal_parser.management_grammar import RECAP_RE
 from hive_signal_parser.model import Action, Draft, Scan
+from hive_signal_parser.raw_meta import Meta, read_meta
+from hive_signal_parser.scan import scan_text
 from hive_signal_parser.text import MAX_TEXT_CHARS, normalise, prepare
 from hive_signal_parser.validate import REASONS, Rejection, check_levels, validate_signal
 from hive_signal_parser.webhook import read_webhook
@@ -37,8 +47,6 @@ __all__ = [
 ]
 
 DEFAULT_VERSION = "signal-parser 0.1.0"
-_CONTENT_TYPES = frozenset({"TEXT", "JSON"})
-_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999  # 0001-01-01 .. 9999-12-31 UTC
 _ALNUM = re.compile(r"[^\W_]")
 
 # Confidence of an update's link, in hundredths.
@@ -58,68 +66,6 @@ class ParseResult:
 
 def _reject(reason: str, detail: str) -> ParseResult:
     return ParseResult(rejection=Rejection(reason, detail))
-
-
-class _Meta(NamedTuple):
-    source: str
-    message_id: str
-    revision: int
-    posted: int
-    ts_event: int
-    reply_to: str | None
-    text: str
-    content_type: str
-
-
-def _meta(raw: Mapping[str, Any]) -> _Meta | Rejection:
-    get = raw.get
-    source = get("source")
-    message_id = get("message_id")
-    if type(source) is not str or not source:
-        return Rejection("invalid_record", "the record has no source")
-    if type(message_id) is not str:
-        if type(message_id) is not int:
-            return Rejection("invalid_record", "the record has no message_id")
-        message_id = str(message_id)
-    elif not message_id:
-        return Rejection("invalid_record", "the record has no message_id")
-    posted = get("posted_at")
-    if type(posted) is not int:
-        posted = to_millis(posted)
-        if posted is None:
-            posted = to_millis(get("ts_event"))
-            if posted is None:
-                return Rejection("invalid_record", "the record has no posted_at time")
-    edited = get("edited_at")
-    if edited is not None and type(edited) is not int:
-        edited = to_millis(edited)
-    for name, ms in (("posted_at", posted), ("edited_at", edited)):
-        # Times a calendar can hold: an expiry computed from one outside (e.g. the largest long)
-        # would itself not be a long, and the signal would be refused by its own schema.
-        if ms is not None and not _MIN_MS <= ms <= _MAX_MS:
-            return Rejection("invalid_record", f"{name} {ms} is not a date (epoch ms)")
-    revision = get("revision", 0)
-    if type(revision) is not int or revision < 0:
-        revision = 0
-    reply = get("reply_to_message_id")
-    if reply is not None:
-        reply = str(reply) if reply != "" else None
-    text = get("text")
-    ctype = get("content_type")
-    return _Meta(
-        source,
-        message_id,
-        revision,
-        posted,
-        edited if edited is not None else posted,
-        reply,
-        text if type(text) is str else "",
-        ctype if ctype in _CONTENT_TYPES else _content_type(ctype),
-    )
-
-
-def _content_type(value: object) -> str:
-    return value.upper() if isinstance(value, str) else "UNKNOWN"
 
 
 class SignalParser:
@@ -146,7 +92,7 @@ class SignalParser:
 
     # ---- dispatch ---------------------------------------------------------------------------------
     def _parse(self, raw: Mapping[str, Any]) -> ParseResult:
-        meta = _meta(raw)
+        meta = read_meta(raw)
         if isinstance(meta, Rejection):
             return ParseResult(rejection=meta)
         text = meta.text
@@ -179,7 +125,7 @@ class SignalParser:
             )
         return result
 
-    def _text(self, meta: _Meta) -> ParseResult:  # noqa: PLR0911, PLR0912 - the decision tree
+    def _text(self, meta: Meta) -> ParseResult:  # noqa: PLR0911, PLR0912 - the decision tree
         if _ALNUM.search(meta.text) is None:
             return _reject("empty_message", "nothing but decoration")
         src = prepare(meta.text)
@@ -216,7 +162,7 @@ class SignalParser:
             norm, low = _normalised(meta.text)
             actions = find_management(low, norm, scan, is_reply)
         if actions:
-            if not is_reply and g.RECAP_RE.search(low):
+            if not is_reply and RECAP_RE.search(low):
                 return _reject("not_a_signal", "a recap of past trades, not an instruction")
             return self._updates(meta, actions, scan)
         if any(d.direction for d in drafts) or any(
@@ -253,7 +199,7 @@ class SignalParser:
             added.append(act)
         return added
 
-    def _webhook(self, meta: _Meta) -> ParseResult:
+    def _webhook(self, meta: Meta) -> ParseResult:
         reading = read_webhook(meta.text, self.catalogue, meta.posted)
         if reading.rejection is not None:
             return ParseResult(rejection=reading.rejection)
@@ -276,7 +222,7 @@ class SignalParser:
     # ---- signals --------------------------------------------------------------------------------
     def _signals(  # noqa: PLR0911, PLR0912 - every way a draft can fail, in order
         self,
-        meta: _Meta,
+        meta: Meta,
         drafts: list[Draft],
         scan: Scan,
         *,
@@ -334,7 +280,7 @@ class SignalParser:
         records: list[dict[str, Any]] = []
         refs: list[SignalRef] = []
         for k, d in enumerate(candidates):
-            rejection = _finish(d, text_mode)
+            rejection = finish_draft(d, text_mode)
             if rejection is not None:
                 return _reject(rejection.reason, _which(k, candidates) + rejection.detail)
             if exp_warning and expires_at[k] is not None:
@@ -397,7 +343,7 @@ class SignalParser:
     def _signal_record(
         self,
         *,
-        meta: _Meta,
+        meta: Meta,
         index: int,
         d: Draft,
         inst: Instrument,
@@ -441,7 +387,7 @@ class SignalParser:
         }
 
     # ---- updates --------------------------------------------------------------------------------
-    def _updates(self, meta: _Meta, actions: list[Action], scan: Scan) -> ParseResult:
+    def _updates(self, meta: Meta, actions: list[Action], scan: Scan) -> ParseResult:
         book = self.book
         records: list[dict[str, Any]] = []
         seen: set[tuple[Any, ...]] = set()
@@ -489,7 +435,7 @@ class SignalParser:
         return ParseResult(updates=[dict(r) for r in records])
 
     def _link(  # noqa: PLR0911 - one return per way of linking
-        self, meta: _Meta, act: Action, scan: Scan
+        self, meta: Meta, act: Action, scan: Scan
     ) -> tuple[list[SignalRef], str]:
         book = self.book
         named = [act.symbol] if act.symbol is not None else list(scan.symbols)
@@ -528,7 +474,7 @@ class SignalParser:
         return ([ref] if ref is not None else []), "LATEST_OPEN"
 
     def _update_record(
-        self, meta: _Meta, act: Action, ref: SignalRef, method: str, index: int
+        self, meta: Meta, act: Action, ref: SignalRef, method: str, index: int
     ) -> dict[str, Any] | Rejection:
         inst = self.catalogue.get(ref.symbol)
         price = act.price
@@ -629,76 +575,4 @@ def _check_update_price(
                 "wrong_side_stop",
                 f"{inst.symbol} {ref.direction}: new stop-loss {price:g} is beyond every take-profit",
             )
-    return None
-
-
-def _finish(d: Draft, text_mode: bool) -> Rejection | None:  # noqa: PLR0912 - one rule each
-    """Inference, defaults and confidence for one draft; a rejection when it cannot be a signal."""
-    inst = d.symbol
-    assert inst is not None
-    if d.conflict:
-        return Rejection("conflicting_direction", f"{inst.symbol}: both BUY and SELL are given")
-    ref = d.entries[0] if d.entries else None
-    if d.direction is None:
-        d.direction = _infer_direction(ref, d.stop_loss, [v for _, v in d.take_profits])
-        if d.direction is None:
-            return Rejection(
-                "no_direction", f"{inst.symbol}: no BUY/SELL and the levels do not tell it"
-            )
-        d.direction_inferred = True
-        d.note("DIRECTION_INFERRED", 30)
-    buy = d.direction == "BUY"
-    if d.stop_loss is None and d.sl_pips and ref is not None:
-        dist = d.sl_pips * inst.pip_size
-        d.stop_loss = round(ref - dist if buy else ref + dist, inst.digits)
-        d.note("SL_FROM_PIPS", 10)
-    if d.tp_pips and ref is not None:
-        for ix, pips in d.tp_pips:
-            dist = pips * inst.pip_size
-            d.take_profits.append((ix, round(ref + dist if buy else ref - dist, inst.digits)))
-        d.note("TP_FROM_PIPS", 10)
-    if d.order_type is None:
-        d.order_type = "MARKET"
-        if d.entries:
-            d.note("ORDER_TYPE_ASSUMED_MARKET")
-    if d.stop_loss is None:
-        if d.sl_open or d.sl_label:
-            d.note("SL_OPEN", 10 if text_mode else 0)
-        else:
-            d.note("SL_MISSING", 20 if text_mode else 0)
-    if not d.take_profits:
-        if d.tp_open or d.tp_label:
-            d.note("TP_OPEN", 10 if text_mode else 0)
-        else:
-            d.note("TP_MISSING", 25 if text_mode else 0)
-    elif d.tp_open:
-        d.note("TP_OPEN")
-    if d.short_range:
-        d.note("SHORT_RANGE_EXPANDED", 5)
-    tps = d.take_profits
-    if len(tps) > 1:
-        previous = 0
-        for ix, _ in tps:
-            if ix is None:
-                break  # an unnumbered TP: keep the written order
-            if ix <= previous:
-                numbered = {p[0] for p in tps}
-                if None not in numbered and len(numbered) == len(tps):
-                    d.take_profits = sorted(tps, key=lambda p: p[0] or 0)
-                    d.note("TP_REORDERED", 5)
-                break
-            previous = ix
-    return None
-
-
-def _infer_direction(entry: float | None, sl: float | None, tps: list[float]) -> str | None:
-    if entry is None or (sl is None and not tps):
-        return None
-    votes: set[str] = set()
-    if sl is not None:
-        votes.add("BUY" if sl < entry else "SELL" if sl > entry else "?")
-    for tp in tps:
-        votes.add("BUY" if tp > entry else "SELL" if tp < entry else "?")
-    if len(votes) == 1 and "?" not in votes:
-        return votes.pop()
     return None

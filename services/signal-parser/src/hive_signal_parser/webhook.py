@@ -11,6 +11,9 @@ down, e.g. {"strategy": {...}}, is searched too; a list of such objects is sever
     {"action": "move_sl", "signal_id": "tv:123:0", "sl": 1.0860}  -> MOVE_SL, linked EXPLICIT
 
 Levels may be numbers or numeric strings; `tp` may be a number, a list, or "1.09, 1.095".
+
+Kept whole (just under 400 lines): the key tables, the value coercion and the item reader are one
+reading of one body shape, and none of it is used by anything else.
 """
 
 from __future__ import annotations
