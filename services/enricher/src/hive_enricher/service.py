@@ -1,4 +1,8 @@
-"""enricher: signals.parsed + signals.updates + market.bars -> signals.enriched."""
+"""enricher: signals.parsed + signals.updates + market.bars -> signals.enriched.
+
+Restart: bar history and waiting signals are rebuilt by the runtime replaying the records
+consumed before it (`restore_state`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from hive.topics import MARKET_BARS, SIGNALS_ENRICHED, SIGNALS_PARSED, SIGNALS_U
 from hive_enricher.enricher import Enricher, EnricherInputError
 
 INPUTS = [MARKET_BARS, SIGNALS_PARSED, SIGNALS_UPDATES]
+OUTPUTS = [SIGNALS_ENRICHED]
 
 
 def make_handler(enricher: Enricher) -> Handler:

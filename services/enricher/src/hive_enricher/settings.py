@@ -22,12 +22,17 @@ class EnricherSettings(ServiceSettings):
     enricher_history_bars: int = Field(10_000, ge=100)
 
     def enricher_config(self) -> EnricherConfig:
-        return EnricherConfig(
-            timeframe=self.enricher_timeframe,
-            stale_after_ms=self.enricher_stale_after_ms,
-            wait_horizon_ms=self.enricher_wait_horizon_ms,
-            max_pending=self.enricher_max_pending,
-            max_entry_distance_atr=self.enricher_max_entry_distance_atr,
-            max_level_distance_atr=self.enricher_max_level_distance_atr,
-            history_bars=self.enricher_history_bars,
-        )
+        """The enricher's configuration; a value it refuses (an unknown timeframe) stops the
+        start with one line."""
+        try:
+            return EnricherConfig(
+                timeframe=self.enricher_timeframe,
+                stale_after_ms=self.enricher_stale_after_ms,
+                wait_horizon_ms=self.enricher_wait_horizon_ms,
+                max_pending=self.enricher_max_pending,
+                max_entry_distance_atr=self.enricher_max_entry_distance_atr,
+                max_level_distance_atr=self.enricher_max_level_distance_atr,
+                history_bars=self.enricher_history_bars,
+            )
+        except ValueError as exc:
+            raise SystemExit(f"invalid enricher configuration: {exc}") from None

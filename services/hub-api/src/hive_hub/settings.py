@@ -8,6 +8,7 @@ line per variable (`hive.config.load_settings`).
     HIVE_HUB_ADMIN_KEY        a bootstrap admin key (hashed at start, never kept in clear)
     HIVE_HUB_WEBHOOK_SECRETS  JSON {source: sha256 hex of the source's webhook token}
     HIVE_HUB_PROJECTIONS      run the projection consumer in this process (true)
+    HIVE_LOG_LEVEL            uvicorn's log level too (info)
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class HubSettings(ServiceSettings):
     hub_audit_chain: str = Field("hub-api", pattern=r"^[a-z][a-z0-9-]*$")
     # The dashboard polls the API this often (ms).
     hub_poll_ms: int = Field(2000, ge=250)
+    # The hive's log level (`hive.logs` reads it for the hub's own loggers), given to uvicorn.
+    log_level: str = "info"
 
     _keys = field_validator("hub_api_keys", "hub_webhook_secrets", mode="before")(_json_object)
 
@@ -108,6 +111,10 @@ class HubSettings(ServiceSettings):
     @property
     def async_database_url(self) -> str:
         return async_url(self.database_url)
+
+    @property
+    def uvicorn_log_level(self) -> str:
+        return self.log_level.lower()
 
 
 def async_url(url: str) -> str:

@@ -1,11 +1,11 @@
-"""Entry point: `python -m hive_learner`."""
+"""Entry point: `python -m hive_learner` (wiring only: settings, learner, handler, runtime)."""
 
 from __future__ import annotations
 
 from hive.config import load_settings
 from hive.runtime.service import run_service
 from hive_learner.learner import Learner
-from hive_learner.service import INPUTS, OUTPUTS, TABLES, make_handler
+from hive_learner.service import INPUTS, OUTPUTS, TABLES, make_handler, start_restoring
 from hive_learner.settings import LearnerSettings
 from hive_learner.store import ModelStore
 
@@ -13,8 +13,6 @@ from hive_learner.store import ModelStore
 def main() -> int:
     settings = load_settings(LearnerSettings)
     learner = Learner(settings.learner_config(), ModelStore(settings.model_store))
-    # Until the consumed trades are replayed, runs are adopted from the lineage, not trained.
-    learner.restoring = True
     return run_service(
         settings,
         INPUTS,
@@ -22,7 +20,7 @@ def main() -> int:
         make_handler(learner),
         restore_state=True,
         tables=TABLES,
-        after_restore=learner.go_live,
+        after_restore=start_restoring(learner),
     )
 
 

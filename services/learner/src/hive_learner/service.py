@@ -8,6 +8,8 @@ set and the trigger; runs met during that replay are adopted from the lineage (s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
 from hive.topics import LEARNER_MODELS, TRADES_CLOSED
@@ -36,3 +38,11 @@ def make_handler(learner: Learner) -> Handler:
         ]
 
     return handle
+
+
+def start_restoring(learner: Learner) -> Callable[[], None]:
+    """Until the runtime has replayed the consumed trades, runs are adopted from the lineage,
+    not trained (a replay's outputs are discarded). Returns what ends that, for the runtime to
+    call once the replay is over (`after_restore`)."""
+    learner.restoring = True
+    return learner.go_live

@@ -3,6 +3,9 @@
 An enriched signal can arrive before the detector has classified the bar it was priced on
 (the two topics are consumed independently); it waits for that bar, bounded in event time,
 so the regime it gets does not depend on arrival order.
+
+Restart: models refit on a schedule counted from each symbol's first bar, so the runtime
+replaying the consumed bars (`restore_state`) gives back the same models, bit for bit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from hive.topics import MARKET_BARS, MARKET_REGIMES, SIGNALS_ENRICHED, SIGNALS_S
 from hive_regime.detector import RegimeDetector, RegimeInputError
 
 INPUTS = [MARKET_BARS, SIGNALS_ENRICHED]
+OUTPUTS = [MARKET_REGIMES, SIGNALS_SCORED]
 
 
 class Scorer:

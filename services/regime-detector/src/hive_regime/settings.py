@@ -1,4 +1,4 @@
-"""regime-detector settings from the environment (prefix HIVE_)."""
+"""regime-detector settings from the environment (prefix HIVE_), turned into a RegimeConfig."""
 
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ class RegimeSettings(ServiceSettings):
     regime_history: int = Field(10_000, ge=100)
 
     def regime_config(self) -> RegimeConfig:
-        return RegimeConfig(
-            timeframe=self.regime_timeframe,
-            fit_window=self.regime_fit_window,
-            min_fit_bars=self.regime_min_fit_bars,
-            refit_every=self.regime_refit_every,
-            seed=self.regime_seed,
-            regime_history=self.regime_history,
-        )
+        """The detector's configuration; a value it refuses (an unknown timeframe, fewer fit
+        bars than the first fit needs) stops the start with one line."""
+        try:
+            return RegimeConfig(
+                timeframe=self.regime_timeframe,
+                fit_window=self.regime_fit_window,
+                min_fit_bars=self.regime_min_fit_bars,
+                refit_every=self.regime_refit_every,
+                seed=self.regime_seed,
+                regime_history=self.regime_history,
+            )
+        except ValueError as exc:
+            raise SystemExit(f"invalid regime configuration: {exc}") from None

@@ -3,6 +3,9 @@
 State comes from the other inputs: the bot registry, breaker states, account snapshots,
 model releases, closed trades (for the cards), and SWAP_CARD commands, which are audited on
 the gate's own chain of audit.events.
+
+Restart: the tables are loaded whole (see TABLES); then the runtime reads audit.events back
+(`audit_chain_store`) so the chain continues after its last published event.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from hive.bots import BotConfigError
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
+from hive.runtime.state_store import StateStore
 from hive.topics import (
     ACCOUNTS_SNAPSHOTS,
     AUDIT_EVENTS,
@@ -149,3 +153,19 @@ def make_handler(
         return routes[rec.topic](rec)
 
     return handle
+
+
+def audit_chain_store(chain: AuditChain) -> StateStore:
+    """The gate's audit chain read back after the tables are loaded: the replayed commands
+    advanced the chain in memory (their audit events were discarded, being a replay's output),
+    so it continues after the last event of its own that was published."""
+    last: list[Mapping[str, Any]] = []
+
+    def keep(rec: InboundRecord) -> None:
+        if rec.value.get("chain_id") == chain.chain_id:
+            last[:] = [rec.value]
+
+    def restored() -> None:
+        chain.resume_after(last[0] if last else None)
+
+    return StateStore(topics=(AUDIT_EVENTS,), keep=keep, restored=restored, after_replay=True)

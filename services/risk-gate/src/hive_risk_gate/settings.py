@@ -1,4 +1,4 @@
-"""risk-gate settings from the environment (prefix HIVE_)."""
+"""risk-gate settings from the environment (prefix HIVE_), and the gate's parts built from them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 
 from hive.config import ServiceSettings
+from hive.liveness import GovernorWatch
+from hive_risk_gate.opa import OpaPolicy
 
 
 class RiskGateSettings(ServiceSettings):
@@ -27,3 +29,13 @@ class RiskGateSettings(ServiceSettings):
     # Denied signals are simulated as shadow COUNTERFACTUAL orders for the learner (unbiased
     # training data); they never touch an account.
     risk_counterfactuals: bool = True
+
+    def opa_policy(self) -> OpaPolicy:
+        """The OPA client; a URL it cannot use stops the start with one line naming the variable."""
+        try:
+            return OpaPolicy(self.opa_url, timeout_s=self.opa_timeout_s)
+        except ValueError as exc:
+            raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
+
+    def governor_watch(self) -> GovernorWatch:
+        return GovernorWatch(int(self.governor_timeout_s * 1000))

@@ -1,13 +1,12 @@
-"""Entry point: `python -m hive_signal_parser` (or the `hive-signal-parser` script)."""
+"""Entry point: `python -m hive_signal_parser` (or the `hive-signal-parser` script); wiring only."""
 
 from __future__ import annotations
 
 from hive.config import load_settings
 from hive.runtime.service import run_service
-from hive.topics import SIGNALS_PARSED, SIGNALS_RAW, SIGNALS_UPDATES
-from hive_signal_parser.config import ParserSettings
 from hive_signal_parser.parser import SignalParser
-from hive_signal_parser.service import make_handler
+from hive_signal_parser.service import INPUTS, OUTPUTS, make_handler
+from hive_signal_parser.settings import ParserSettings
 
 
 def main() -> int:
@@ -15,8 +14,8 @@ def main() -> int:
     parser = SignalParser(min_confidence=settings.parser_min_confidence)
     return run_service(
         settings,
-        [SIGNALS_RAW],
-        [SIGNALS_PARSED, SIGNALS_UPDATES],
+        INPUTS,
+        OUTPUTS,
         make_handler(parser),
         # Reply links and open signals are rebuilt from the raw messages already consumed.
         restore_state=settings.parser_restore_state,

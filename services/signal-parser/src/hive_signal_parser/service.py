@@ -1,4 +1,8 @@
-"""signal-parser: signals.raw -> signals.parsed / signals.updates / signals.raw.v1.dlq."""
+"""signal-parser: signals.raw -> signals.parsed / signals.updates / signals.raw.v1.dlq.
+
+Restart: reply links and open signals are rebuilt by the runtime replaying the raw messages
+consumed before it (`restore_state`, HIVE_PARSER_RESTORE_STATE).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import logging
 
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
-from hive.topics import SIGNALS_PARSED, SIGNALS_UPDATES
+from hive.topics import SIGNALS_PARSED, SIGNALS_RAW, SIGNALS_UPDATES
 from hive_signal_parser.parser import SignalParser
+
+INPUTS = [SIGNALS_RAW]
+OUTPUTS = [SIGNALS_PARSED, SIGNALS_UPDATES]
 
 log = logging.getLogger(__name__)
 

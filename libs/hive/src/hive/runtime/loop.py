@@ -193,9 +193,10 @@ class ServiceLoop:
 
     def run(self) -> None:
         """Process until `stop()`; then commit and close. Raises on unrecoverable errors."""
-        if self._state_store is not None:
+        store = self._state_store
+        if store is not None and not store.after_replay:
             # The service's own state first: tables and inputs are judged against it.
-            restore_state_store(self.settings.kafka_bootstrap, self._state_store, self.codecs)
+            restore_state_store(self.settings.kafka_bootstrap, store, self.codecs)
         self.health.start()
         self.health.register_prometheus_target(
             self.settings.service_name, self.settings.instance_id
@@ -215,8 +216,13 @@ class ServiceLoop:
                 self.codecs,
                 self.handler,
             )
+        if store is not None and store.after_replay:
+            # State the replay moved in memory (outputs of a replay are discarded): what was
+            # published overrules it, e.g. the risk gate's audit chain goes on after its last
+            # published event, not after the events the replayed commands appended again.
+            restore_state_store(self.settings.kafka_bootstrap, store, self.codecs)
         if self._after_restore is not None:
-            self._after_restore()  # e.g. re-read what the replay must not have changed
+            self._after_restore()  # e.g. the learner goes live once the replay is over
         self.consumer.subscribe(self.inputs, on_assign=self._on_assign)
         try:
             while not self._stop.is_set():

@@ -6,6 +6,11 @@ state back before a table is loaded or an input handled (a bot the store knows m
 opened again as new). The loop reads the store's topics up to their current end (committed
 records only), hands every record to `keep` in offset order per partition, then calls
 `restored` once.
+
+A store can instead be read after the tables and the consumed inputs are replayed
+(`after_replay`): for state the replay itself moves in memory, which what was published must
+overrule. The risk gate's audit chain is one: replayed card-swap commands append to it again,
+so the chain continues after its last published event, not after the replayed ones.
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ def _nothing() -> None:
 
 @dataclass(frozen=True)
 class StateStore:
-    """What a service reads back at start: its topics and what to do with each record."""
+    """What a service reads back at start: its topics and what to do with each record.
+
+    `after_replay`: read once the tables are loaded and the consumed inputs replayed, rather
+    than before them (see the module's docstring)."""
 
     topics: Sequence[str]
     keep: Callable[[InboundRecord], None]
     restored: Callable[[], None] = _nothing
+    after_replay: bool = False
 
 
 def restore_state_store(bootstrap: str, store: StateStore, codecs: CodecRegistry) -> int:

@@ -1,4 +1,5 @@
-"""signal-parser settings (env prefix HIVE_), validated at start-up."""
+"""signal-parser settings from the environment (prefix HIVE_); a bad value stops the start with
+one line per variable (`hive.config.load_settings`)."""
 
 from __future__ import annotations
 
