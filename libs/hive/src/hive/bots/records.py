@@ -1,23 +1,46 @@
 """`registry.bots` records (Avro BotDefinition) to and from the contract's `Bot`.
 
-The edge where units change: risk_per_trade is a fraction on the record and a percent on `Bot`.
-Readers' rules from the schema: mode UNKNOWN is PAPER, status UNKNOWN is PAUSED.
+The record carries every field of `Bot` under the same name (the schema test checks it), so
+the conversion is by name, with three exceptions: risk_per_trade is a fraction on the record
+and a percent on `Bot` (the edge where units change); a null or empty value from an older
+writer takes the contract's default; and the readers' rules from the schema apply (mode
+UNKNOWN is PAPER, status UNKNOWN is PAUSED).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 
 from hive.bots.messages import BotConfigError, problems_of, show_value
-from hive.bots.model import BOT_FILE_KEYS, DEFAULT_DAY_BOUNDARY_TZ, SOURCE_KEYS, Bot
+from hive.bots.model import BOT_FILE_KEYS, SOURCE_KEYS, Bot
 from hive.bots.percent import fraction_to_percent
 from hive.instruments import InstrumentCatalogue, load_instruments
 
 TOPIC_LABEL = "registry.bots"  # how problems with a record start
+
+# Fields of the record that are not the bot's own: the envelope and the registry's bookkeeping.
+# Every other field of the record is a field of `Bot` with the same name, copied as it is, so
+# a field added to `Bot` and to the schema needs no change here. The exceptions are below.
+RECORD_ONLY_FIELDS: Final = ("event_id", "ts_event", "ts_init", "deleted", "updated_by")
+# Readers' rules from the schema: a symbol from a newer writer.
+_UNKNOWN_SYMBOL: Final = {"mode": "PAPER", "status": "PAUSED"}
+_ABSENT: Final = object()  # a record value the contract does not take: its default applies
+
+
+def _record_value(value: Any) -> Any:
+    """A contract value as Avro takes it: sequences as lists, nested models as mappings."""
+    if isinstance(value, tuple | list):
+        return [_record_value(v) for v in value]
+    if isinstance(value, BaseModel):
+        return {name: _record_value(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return dict(value)
+    return value
 
 
 def to_record(
@@ -29,31 +52,31 @@ def to_record(
     deleted: bool = False,
 ) -> dict[str, Any]:
     """The `registry.bots` record (BotDefinition) of a bot."""
+    own = {name: _record_value(getattr(bot, name)) for name in Bot.model_fields}
+    own["risk_per_trade"] = bot.risk_fraction  # the one unit change: percent -> fraction
     return {
         "event_id": f"{bot.bot_id}:{bot.config_version}",
         "ts_event": int(ts_event),
         "ts_init": int(ts_event if ts_init is None else ts_init),
-        "bot_id": bot.bot_id,
-        "cell_id": bot.cell_id,
-        "display_name": bot.display_name,
-        "config_version": bot.config_version,
-        "account_size": float(bot.account_size),
-        "account_currency": bot.account_currency,
-        "rule_set": bot.rule_set,
-        "rule_overrides": dict(bot.rule_overrides),
-        "day_boundary_tz": bot.day_boundary_tz,
-        "sources": [{"source": s.source, "weight": float(s.weight)} for s in bot.sources],
-        "strategy_card": bot.strategy_card,
-        "strategy_parameters": dict(bot.strategy_parameters),
-        "risk_per_trade": bot.risk_fraction,
-        "mode": bot.mode,
-        "venue": bot.venue,
-        "allowed_symbols": list(bot.allowed_symbols),
-        "status": bot.status,
-        "status_reason": bot.status_reason,
+        **own,
         "deleted": deleted,
         "updated_by": updated_by,
     }
+
+
+def _contract_value(name: str, value: Any, default: Any) -> Any:
+    """A record value as the contract reads it; `_ABSENT` lets the contract's default apply."""
+    if value is None and default is not PydanticUndefined:
+        return _ABSENT  # null from an older writer: the default (the schema's as well)
+    if value == "" and isinstance(default, str) and default:
+        return _ABSENT  # an empty name where the contract has one (time zone, venue)
+    if name in _UNKNOWN_SYMBOL and value == "UNKNOWN":
+        return _UNKNOWN_SYMBOL[name]
+    if name == "risk_per_trade" and isinstance(value, int | float):
+        return fraction_to_percent(value)
+    if isinstance(value, list | tuple):
+        return list(value)
+    return value
 
 
 def from_record(record: Mapping[str, Any], *, catalogue: InstrumentCatalogue | None = None) -> Bot:
@@ -64,29 +87,16 @@ def from_record(record: Mapping[str, Any], *, catalogue: InstrumentCatalogue | N
     """
     bot_id = record.get("bot_id")
     prefix = f"{TOPIC_LABEL}: {bot_id!r}" if bot_id else TOPIC_LABEL
-    mode = record.get("mode") or "PAPER"
-    status = record.get("status") or "ACTIVE"
-    risk = record.get("risk_per_trade")
-    data = {
-        "bot_id": bot_id,
-        "cell": record.get("cell_id"),
-        "display_name": record.get("display_name"),
-        "account_size": record.get("account_size"),
-        "account_currency": record.get("account_currency"),
-        "rule_set": record.get("rule_set"),
-        "rule_overrides": record.get("rule_overrides") or {},
-        "day_boundary_tz": record.get("day_boundary_tz") or DEFAULT_DAY_BOUNDARY_TZ,
-        "sources": list(record.get("sources") or []),
-        "strategy_card": record.get("strategy_card"),
-        "strategy_parameters": record.get("strategy_parameters") or {},
-        "risk_per_trade": fraction_to_percent(risk) if isinstance(risk, int | float) else risk,
-        "mode": "PAPER" if mode == "UNKNOWN" else mode,
-        "venue": record.get("venue") or "paper",
-        "allowed_symbols": list(record.get("allowed_symbols") or []),
-        "status": "PAUSED" if status == "UNKNOWN" else status,
-        "status_reason": record.get("status_reason"),
-        "config_version": record.get("config_version"),
-    }
+    data: dict[str, Any] = {}
+    for name, field in Bot.model_fields.items():
+        default = (
+            PydanticUndefined
+            if field.is_required()
+            else field.get_default(call_default_factory=True)
+        )
+        value = _contract_value(name, record.get(name), default)
+        if value is not _ABSENT:
+            data[field.alias or name] = value
     try:
         return Bot.model_validate(
             data, context={"allow_live": True, "catalogue": catalogue or load_instruments()}
