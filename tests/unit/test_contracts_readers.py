@@ -291,6 +291,12 @@ def test_asking_for_what_the_schema_does_not_have_is_a_programming_error() -> No
         r.number("entry")  # nullable: only opt_number can give it
     with pytest.raises(ContractMismatchError, match="side is not a record"):
         r.record_of("side")
+    with pytest.raises(
+        ContractMismatchError, match="is a list of numbers, read as array of string"
+    ):
+        r.strings("take_profits")
+    with pytest.raises(ContractMismatchError, match="read as map of double/float"):
+        r.number_map("quantity")
 
 
 def test_enum_symbols_come_from_the_schema() -> None:

@@ -292,18 +292,29 @@ class RecordReader:
 
     # ---- collections
 
+    def _collection(self, name: str, kind: str, items: tuple[str, ...]) -> Any:
+        f = self.schema.field(name)
+        inner = f.base.get("items" if kind == "array" else "values") if f.kind == kind else None
+        if inner not in items:
+            raise ContractMismatchError(
+                f"{self.topic}: {self.path(name)} is {_describe(f.type)}, read as {kind} of "
+                + "/".join(items)
+            )
+        return self._value(name, (kind,), False)[1]
+
     def numbers(self, name: str, *, finite: bool = True) -> tuple[float, ...]:
-        values = self._value(name, ("array",), False)[1]
+        values = self._collection(name, "array", ("double", "float"))
         return tuple(self._finite(name, float(x), finite) for x in values)
 
     def strings(self, name: str) -> tuple[str, ...]:
-        return tuple(str(x) for x in self._value(name, ("array",), False)[1])
+        return tuple(str(x) for x in self._collection(name, "array", ("string",)))
 
     def string_map(self, name: str) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._value(name, ("map",), False)[1].items()}
+        return {str(k): str(v) for k, v in self._collection(name, "map", ("string",)).items()}
 
     def number_map(self, name: str) -> dict[str, float]:
-        return {str(k): float(v) for k, v in self._value(name, ("map",), False)[1].items()}
+        values = self._collection(name, "map", ("double", "float"))
+        return {str(k): float(v) for k, v in values.items()}
 
     def record_of(self, name: str) -> RecordReader:
         """A nested record, read lazily like this one (its fields are checked when read)."""
