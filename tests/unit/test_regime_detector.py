@@ -259,3 +259,27 @@ def test_plot_price_coloured_by_regime(
     assert len(data) > 20_000
     with pytest.raises(ValueError, match="no bars"):
         plot_regimes([], records, tmp_path / "empty.png")
+
+
+@pytest.mark.parametrize(
+    ("call", "reason"),
+    [
+        (lambda d: d.on_bar({"symbol": "", "ts_event": 1}), "bar_missing_symbol"),
+        (lambda d: d.on_bar({"symbol": "EURUSD"}), "bar_missing_ts_event"),
+        (lambda d: d.on_bar({"symbol": "EURUSD", "ts_event": "1"}), "bar_bad_ts_event"),
+        (
+            lambda d: d.on_bar({"symbol": "EURUSD", "ts_event": 1, "timeframe": "H1"}),
+            "bar_bad_prices",
+        ),
+        (lambda d: d.score({"signal": {}, "market": {}, "ts_event": 1}), "enriched_missing_symbol"),
+        (lambda d: d.score({"signal": [], "market": {}}), "enriched_malformed"),
+        (
+            lambda d: d.score({"signal": {"symbol": "EURUSD"}, "market": {}}),
+            "enriched_missing_ts_event",
+        ),
+    ],
+)
+def test_unreadable_records_have_their_reason_codes(call: Any, reason: str) -> None:
+    with pytest.raises(RegimeInputError) as err:
+        call(RegimeDetector())
+    assert err.value.reason == reason

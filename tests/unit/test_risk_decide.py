@@ -21,6 +21,7 @@ from hive_risk_gate import (
     ModelInfo,
     RiskGate,
     ScoredSignal,
+    SignalInputError,
     decide,
     decide_exit,
     read_policy_output,
@@ -494,6 +495,41 @@ def test_revisions_keep_the_order_id_and_decisions_are_deterministic() -> None:
     assert rev.intent["order_id"] == first.intent["order_id"]
     assert rev.intent["event_id"] == first.intent["order_id"] + ":r1"
     assert rev.intent["signal_revision"] == 1
+
+
+def _scored(signal: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    record = copy.deepcopy(SCORED)
+    record["signal"].update(signal or {})
+    record.update(fields)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({k: v for k, v in SCORED.items() if k != "signal"}, "missing_signal"),
+        ({**SCORED, "signal": None}, "missing_signal"),
+        (_scored({"symbol": ""}), "missing_field"),
+        (_scored({"source": None}), "missing_field"),
+        (_scored({"direction": "UNKNOWN"}), "bad_direction"),
+        (_scored({"direction": "UP"}), "bad_direction"),
+        (_scored({"order_type": "ICEBERG"}), "bad_order_type"),
+        (_scored(ts_event="yesterday"), "bad_timestamp"),
+        (_scored({"revision": "2"}), "bad_revision"),
+    ],
+)
+def test_an_unreadable_scored_signal_has_its_reason_code(
+    record: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(SignalInputError) as err:
+        ScoredSignal.from_record(record)
+    assert err.value.reason == reason
+
+
+def test_non_finite_market_numbers_of_a_scored_signal_read_as_absent() -> None:
+    record = _scored(market={**SCORED["market"], "atr14": float("nan"), "rr": [float("inf"), 2.0]})
+    sig = ScoredSignal.from_record(record)
+    assert (sig.atr14, sig.rr) == (None, (2.0,))
 
 
 def test_exits_are_always_allowed() -> None:

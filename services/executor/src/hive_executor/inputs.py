@@ -7,129 +7,41 @@ are not input errors: the engine answers them with a REJECTED execution.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hive.bots import BotConfigError, BotRecord, read_record
 from hive.constitution import BREAKER_SEVERITY
+from hive.contracts.readers import UNKNOWN_SYMBOL, RecordError, RecordReader, read
+from hive.topics import CONTROL_BREAKERS, CONTROL_COMMANDS, ORDERS_INTENTS, SIGNALS_UPDATES
 from hive_executor.errors import ExecutorInputError
 
-SIDES = ("BUY", "SELL")
-ORDER_TYPES = ("MARKET", "LIMIT", "STOP")
-UPDATE_ACTIONS = (
-    "MOVE_SL",
-    "MOVE_TP",
-    "BREAKEVEN",
-    "CLOSE_PARTIAL",
-    "CLOSE_ALL",
-    "TP_HIT",
-    "SL_HIT",
-    "CANCEL",
-)
-SHADOW_REASONS = ("UNKNOWN", "NONE", "BREAKER", "COUNTERFACTUAL", "OPERATOR")
-SCOPES = ("BOT", "CELL", "GLOBAL")
 FRACTION_TOLERANCE = 1e-6
 
+# An enum field whose unknown symbol has a reason of its own on the dead letter.
+_SYMBOL_REASONS = {
+    "side": "invalid_side",
+    "order_type": "invalid_order_type",
+    "action": "unknown_action",
+}
 
-class _Reader:
-    """Field access for one record, every error naming the topic and the field."""
 
-    def __init__(self, record: Mapping[str, Any] | None, topic: str) -> None:
-        if not isinstance(record, Mapping):
-            raise ExecutorInputError("invalid_record", f"{topic}: a record (mapping) expected")
-        self.r = record
-        self.topic = topic
+def input_error(err: RecordError) -> ExecutorInputError:
+    """A schema error as the executor's input error (`invalid_record` unless named above)."""
+    reason = "invalid_record"
+    if err.reason == UNKNOWN_SYMBOL:
+        reason = _SYMBOL_REASONS.get(err.path, reason)
+    return ExecutorInputError(reason, err.message)
 
-    def fail(self, name: str, what: str, reason: str = "invalid_record") -> ExecutorInputError:
-        return ExecutorInputError(reason, f"{self.topic}: {name} {what}")
 
-    def raw(self, name: str) -> Any:
-        if name not in self.r:
-            raise self.fail(name, "is missing")
-        return self.r[name]
+def _read(topic: str, record: object) -> RecordReader:
+    return read(topic, record, input_error)
 
-    def string(self, name: str) -> str:
-        value = self.raw(name)
-        if not isinstance(value, str) or not value:
-            raise self.fail(name, "must be a non-empty string")
-        return value
 
-    def opt_string(self, name: str, default: str | None = None) -> str | None:
-        value = self.r.get(name, default)
-        if value is not None and not isinstance(value, str):
-            raise self.fail(name, "must be a string or null")
-        return value
-
-    def ms(self, name: str) -> int:
-        value = self.raw(name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, "must be an integer (epoch ms)")
-        return value
-
-    def opt_ms(self, name: str) -> int | None:
-        value = self.r.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, "must be an integer (epoch ms) or null")
-        return value
-
-    def number(self, name: str) -> float:
-        value = self.raw(name)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self.fail(name, "must be a finite number")
-        return float(value)
-
-    def opt_number(self, name: str) -> float | None:
-        value = self.r.get(name)
-        if value is None:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self.fail(name, "must be a finite number or null")
-        return float(value)
-
-    def opt_int(self, name: str) -> int | None:
-        value = self.r.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, "must be an integer or null")
-        return value
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        value = self.r.get(name, default)
-        if not isinstance(value, bool):
-            raise self.fail(name, "must be a boolean")
-        return value
-
-    def numbers(self, name: str) -> tuple[float, ...]:
-        value = self.r.get(name, [])
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            raise self.fail(name, "must be a list of numbers")
-        out = []
-        for x in value:
-            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-                raise self.fail(name, "must be a list of finite numbers")
-            out.append(float(x))
-        return tuple(out)
-
-    def choice(self, name: str, allowed: tuple[str, ...], reason: str = "invalid_record") -> str:
-        value = self.raw(name)
-        if value not in allowed:
-            raise self.fail(name, f"must be one of {', '.join(allowed)}, got {value!r}", reason)
-        return str(value)
+def _fail(r: RecordReader, name: str, what: str, reason: str) -> ExecutorInputError:
+    """A domain refusal of one field, worded like the schema's."""
+    return ExecutorInputError(reason, f"{r.topic}: {r.path(name)} {what}")
 
 
 @dataclass(frozen=True)
@@ -160,24 +72,25 @@ class Intent:
 
 
 def _check_levels(
-    r: _Reader, side: str, entry: float | None, sl: float | None, tps: tuple[float, ...]
+    r: RecordReader, side: str, entry: float | None, sl: float | None, tps: tuple[float, ...]
 ) -> None:
     """Stop below and take-profits above the entry for a BUY (mirrored for a SELL); a MARKET
     order without a reference price: the stop below every take-profit."""
     sign = 1.0 if side == "BUY" else -1.0
     if entry is None:
         if sl is not None and any((tp - sl) * sign <= 0 for tp in tps):
-            raise r.fail(
-                "stop_loss", f"{sl} is beyond a take-profit for a {side}", "wrong_side_stop"
+            raise _fail(
+                r, "stop_loss", f"{sl} is beyond a take-profit for a {side}", "wrong_side_stop"
             )
         return
     if sl is not None and (entry - sl) * sign <= 0:
-        raise r.fail(
-            "stop_loss", f"{sl} is on the wrong side of {entry} for a {side}", "wrong_side_stop"
+        raise _fail(
+            r, "stop_loss", f"{sl} is on the wrong side of {entry} for a {side}", "wrong_side_stop"
         )
     for tp in tps:
         if (tp - entry) * sign <= 0:
-            raise r.fail(
+            raise _fail(
+                r,
                 "take_profits",
                 f"{tp} is on the wrong side of {entry} for a {side}",
                 "wrong_side_tp",
@@ -185,53 +98,45 @@ def _check_levels(
 
 
 def parse_intent(record: Mapping[str, Any] | None) -> Intent:
-    r = _Reader(record, "orders.intents")
-    side = r.choice("side", SIDES, "invalid_side")
-    order_type = r.choice("order_type", ORDER_TYPES, "invalid_order_type")
+    r = _read(ORDERS_INTENTS, record)
+    side = r.symbol("side", known=True)
+    order_type = r.symbol("order_type", known=True)
     quantity = r.number("quantity")
     if quantity <= 0:
-        raise r.fail("quantity", f"must be positive, got {quantity}", "invalid_quantity")
+        raise _fail(r, "quantity", f"must be positive, got {quantity}", "invalid_quantity")
     entry = r.opt_number("entry")
     if entry is not None and entry <= 0:
-        raise r.fail("entry", "must be positive", "invalid_price")
+        raise _fail(r, "entry", "must be positive", "invalid_price")
     if order_type != "MARKET" and entry is None:
-        raise r.fail("entry", f"is required for a {order_type} order", "missing_entry")
+        raise _fail(r, "entry", f"is required for a {order_type} order", "missing_entry")
     sl = r.opt_number("stop_loss")
     if sl is not None and sl <= 0:
-        raise r.fail("stop_loss", "must be positive", "invalid_price")
+        raise _fail(r, "stop_loss", "must be positive", "invalid_price")
     tps = r.numbers("take_profits")
     if any(tp <= 0 for tp in tps):
-        raise r.fail("take_profits", "must be positive", "invalid_price")
+        raise _fail(r, "take_profits", "must be positive", "invalid_price")
     _check_levels(r, side, entry, sl, tps)
     fractions = r.numbers("tp_fractions")
     if tps and not fractions:  # the schema: empty = everything at the first take-profit
         fractions = (1.0,) + (0.0,) * (len(tps) - 1)
     if len(fractions) != len(tps):
-        raise r.fail(
-            "tp_fractions", "must have one fraction per take-profit", "invalid_tp_fractions"
+        raise _fail(
+            r, "tp_fractions", "must have one fraction per take-profit", "invalid_tp_fractions"
         )
     if fractions and (
         any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > FRACTION_TOLERANCE
     ):
-        raise r.fail("tp_fractions", "must be >= 0 and sum to 1", "invalid_tp_fractions")
-    risk = r.opt_number("risk_amount")
-    features = r.raw("features")
-    if not isinstance(features, Mapping):
-        raise r.fail("features", "must be a record")
-    mode = r.r.get("mode", "PAPER")
-    shadow_reason = r.r.get("shadow_reason", "NONE")
-    if shadow_reason not in SHADOW_REASONS:
-        shadow_reason = "UNKNOWN"
-    revision = r.opt_int("signal_revision")
+        raise _fail(r, "tp_fractions", "must be >= 0 and sum to 1", "invalid_tp_fractions")
+    features = r.record_of("features").record
     return Intent(
-        event_id=r.string("event_id"),
-        ts_event=r.ms("ts_event"),
-        order_id=r.string("order_id"),
-        signal_id=r.string("signal_id"),
-        revision=revision if revision is not None else 0,
-        bot_id=r.string("bot_id"),
-        cell_id=r.string("cell_id"),
-        symbol=r.string("symbol"),
+        event_id=r.nonempty("event_id"),
+        ts_event=r.integer("ts_event"),
+        order_id=r.nonempty("order_id"),
+        signal_id=r.nonempty("signal_id"),
+        revision=r.integer("signal_revision"),
+        bot_id=r.nonempty("bot_id"),
+        cell_id=r.nonempty("cell_id"),
+        symbol=r.nonempty("symbol"),
         side=side,
         order_type=order_type,
         entry=entry,
@@ -239,13 +144,13 @@ def parse_intent(record: Mapping[str, Any] | None) -> Intent:
         take_profits=tps,
         tp_fractions=fractions,
         quantity=quantity,
-        risk_amount=risk,
-        account_currency=r.string("account_currency"),
-        mode="LIVE" if mode == "LIVE" else "PAPER",  # UNKNOWN must be treated as PAPER
-        venue=r.opt_string("venue", "paper") or "paper",
+        risk_amount=r.opt_number("risk_amount"),
+        account_currency=r.nonempty("account_currency"),
+        mode="LIVE" if r.symbol("mode") == "LIVE" else "PAPER",  # UNKNOWN is treated as PAPER
+        venue=r.string("venue") or "paper",
         shadow=r.flag("shadow"),
-        shadow_reason=str(shadow_reason),
-        expires_at=r.opt_ms("expires_at"),
+        shadow_reason=r.symbol("shadow_reason"),
+        expires_at=r.opt_integer("expires_at"),
         features=dict(features),
     )
 
@@ -282,23 +187,23 @@ class Update:
 
 
 def parse_update(record: Mapping[str, Any] | None) -> Update:
-    r = _Reader(record, "signals.updates")
-    action = r.choice("action", UPDATE_ACTIONS, "unknown_action")
+    r = _read(SIGNALS_UPDATES, record)
+    action = r.symbol("action", known=True)
     price = r.opt_number("price")
     fraction = r.opt_number("fraction")
-    tp_index = r.opt_int("tp_index")
+    tp_index = r.opt_integer("tp_index")
     if action in ("MOVE_SL", "MOVE_TP") and (price is None or price <= 0):
-        raise r.fail("price", f"must be a positive price for {action}", "invalid_price")
+        raise _fail(r, "price", f"must be a positive price for {action}", "invalid_price")
     if action == "MOVE_TP" and (tp_index is None or tp_index < 1):
-        raise r.fail("tp_index", "must be >= 1 for MOVE_TP", "invalid_tp_index")
+        raise _fail(r, "tp_index", "must be >= 1 for MOVE_TP", "invalid_tp_index")
     if action == "CLOSE_PARTIAL" and (fraction is None or not 0 < fraction <= 1):
-        raise r.fail("fraction", "must be in (0, 1] for CLOSE_PARTIAL", "invalid_fraction")
+        raise _fail(r, "fraction", "must be in (0, 1] for CLOSE_PARTIAL", "invalid_fraction")
     return Update(
-        event_id=r.string("event_id"),
-        ts_event=r.ms("ts_event"),
+        event_id=r.nonempty("event_id"),
+        ts_event=r.integer("ts_event"),
         action=action,
-        target_signal_id=r.string("target_signal_id"),
-        symbol=r.string("symbol"),
+        target_signal_id=r.nonempty("target_signal_id"),
+        symbol=r.nonempty("symbol"),
         price=price,
         fraction=fraction,
         tp_index=tp_index,
@@ -322,19 +227,17 @@ class Breaker:
 
 
 def parse_breaker(record: Mapping[str, Any] | None) -> Breaker:
-    r = _Reader(record, "control.breakers")
-    mode = r.r.get("fallback_mode")
-    state = r.r.get("state")
-    if state == "CLOSED":
+    r = _read(CONTROL_BREAKERS, record)
+    mode = r.symbol("fallback_mode")
+    if r.symbol("state") == "CLOSED":
         mode = "NONE"
     elif mode not in BREAKER_SEVERITY:
         mode = "SAFE_MODE"  # a mode this executor does not know: fail closed, exits still allowed
-    seq = r.opt_int("transition_seq")
     return Breaker(
-        scope_level=r.choice("scope_level", SCOPES),
-        scope_id=r.string("scope_id"),
-        fallback_mode=str(mode),
-        transition_seq=seq if seq is not None else 0,
+        scope_level=r.symbol("scope_level", known=True),
+        scope_id=r.nonempty("scope_id"),
+        fallback_mode=mode,
+        transition_seq=r.integer("transition_seq"),
     )
 
 
@@ -350,13 +253,13 @@ class Command:
 
 
 def parse_command(record: Mapping[str, Any] | None) -> Command:
-    r = _Reader(record, "control.commands")
+    r = _read(CONTROL_COMMANDS, record)
     return Command(
-        command_id=r.string("command_id"),
-        command=r.string("command"),
-        scope_level=r.choice("scope_level", SCOPES),
-        scope_id=r.string("scope_id"),
-        ts_event=r.ms("ts_event"),
-        role=str((record or {}).get("role") or "UNKNOWN"),
-        reason=str((record or {}).get("reason") or ""),
+        command_id=r.nonempty("command_id"),
+        command=r.symbol("command"),
+        scope_level=r.symbol("scope_level", known=True),
+        scope_id=r.nonempty("scope_id"),
+        ts_event=r.integer("ts_event"),
+        role=r.symbol("role"),
+        reason=r.string("reason"),
     )

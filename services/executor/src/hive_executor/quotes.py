@@ -14,15 +14,15 @@ and is taken as constant over the bar (so bid high = ask high - spread).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.contracts.readers import RecordReader, read
 from hive.instruments import Instrument, InstrumentCatalogue
+from hive.topics import MARKET_BARS
 from hive_executor.errors import ExecutorInputError
-
-PRICE_BASES = ("UNKNOWN", "BID", "ASK", "MID", "LAST")
+from hive_executor.inputs import input_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,71 +76,42 @@ class Bar:
         )
 
 
-def _field(record: Mapping[str, Any], name: str) -> Any:
-    if name not in record:
-        raise ExecutorInputError("invalid_record", f"market.bars: {name} is missing")
-    return record[name]
-
-
-def _price(record: Mapping[str, Any], name: str) -> float:
-    value = _field(record, name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ExecutorInputError("invalid_record", f"market.bars: {name} must be a number")
-    if value <= 0:
-        raise ExecutorInputError("invalid_record", f"market.bars: {name} must be positive")
-    return float(value)
-
-
-def _ms(record: Mapping[str, Any], name: str) -> int:
-    value = _field(record, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ExecutorInputError("invalid_record", f"market.bars: {name} must be epoch ms")
-    return value
+def _read(record: Mapping[str, Any]) -> RecordReader:
+    return read(MARKET_BARS, record, input_error)
 
 
 def bar_timeframe(record: Mapping[str, Any]) -> str:
-    value = _field(record, "timeframe")
-    if not isinstance(value, str):
-        raise ExecutorInputError("invalid_record", "market.bars: timeframe must be a string")
-    return value
+    return _read(record).string("timeframe")
 
 
 def parse_bar(record: Mapping[str, Any], catalogue: InstrumentCatalogue) -> tuple[Bar, Instrument]:
     """The bar of a `market.bars` record (checked), with its instrument."""
-    symbol = _field(record, "symbol")
-    if not isinstance(symbol, str):
-        raise ExecutorInputError("invalid_record", "market.bars: symbol must be a string")
+    r = _read(record)
+    symbol = r.string("symbol")
     instrument = catalogue.get(symbol)
     if instrument is None:
-        raise ExecutorInputError("unknown_symbol", f"market.bars: unknown symbol {symbol!r}")
-    o, h, lo, c = (_price(record, k) for k in ("open", "high", "low", "close"))
+        raise ExecutorInputError("unknown_symbol", f"{r.topic}: unknown symbol {symbol!r}")
+    o, h, lo, c = (r.number(k) for k in ("open", "high", "low", "close"))
+    for name, price in (("open", o), ("high", h), ("low", lo), ("close", c)):
+        if price <= 0:
+            raise ExecutorInputError("invalid_record", f"{r.topic}: {name} must be positive")
     if h < max(o, c, lo) or lo > min(o, c):
-        raise ExecutorInputError("invalid_record", "market.bars: high/low do not enclose the bar")
-    open_time, ts_event = _ms(record, "open_time"), _ms(record, "ts_event")
+        raise ExecutorInputError("invalid_record", f"{r.topic}: high/low do not enclose the bar")
+    open_time, ts_event = r.integer("open_time"), r.integer("ts_event")
     if ts_event <= open_time:
-        raise ExecutorInputError("invalid_record", "market.bars: ts_event must follow open_time")
-    raw_spread = record.get("spread")
-    if raw_spread is None:
-        spread = instrument.typical_spread
-    elif (
-        isinstance(raw_spread, bool)
-        or not isinstance(raw_spread, int | float)
-        or not math.isfinite(raw_spread)
-        or raw_spread < 0
-    ):
-        raise ExecutorInputError("invalid_record", "market.bars: spread must be >= 0")
-    else:
-        spread = float(raw_spread)
-    basis = record.get("price_basis", "UNKNOWN")
+        raise ExecutorInputError("invalid_record", f"{r.topic}: ts_event must follow open_time")
+    raw_spread = r.opt_number("spread")
+    if raw_spread is not None and raw_spread < 0:
+        raise ExecutorInputError("invalid_record", f"{r.topic}: spread must be >= 0")
+    spread = instrument.typical_spread if raw_spread is None else raw_spread
+    basis = r.symbol("price_basis")
     if basis == "ASK":
         shift = 0.0
     elif basis == "BID":
         shift = spread
     else:  # MID, LAST, UNKNOWN: the quoted price is the middle of the book
         shift = spread / 2.0
-    event_id = record.get("event_id")
-    if not isinstance(event_id, str) or not event_id:
-        event_id = f"{symbol}:{record.get('timeframe')}:{open_time}"
+    event_id = r.string("event_id") or f"{symbol}:{r.string('timeframe')}:{open_time}"
     bar = Bar(
         event_id, symbol, open_time, ts_event, o + shift, h + shift, lo + shift, c + shift, spread
     )

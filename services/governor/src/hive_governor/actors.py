@@ -1,9 +1,7 @@
-"""Who acts on the governor: the roles a command's actor may have, and the governor itself."""
+"""Who acts on the governor: the governor itself (a command's roles are the schema's Role enum)."""
 
 from __future__ import annotations
 
 from typing import Final
-
-ROLES: Final = ("VIEWER", "OPERATOR", "ADMIN", "SYSTEM")
 
 GOVERNOR: Final = "governor"  # actor, origin and audit chain id of the governor itself

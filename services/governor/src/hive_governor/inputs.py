@@ -1,80 +1,41 @@
 """The input records the governor reads, checked and reduced to what it needs.
 
 Each reader takes the Avro-decoded value (a mapping: enums as strings, timestamps as int epoch
-ms) and returns a small frozen dataclass, or raises `GovernorInputError` naming the field.
-Fields the governor does not use are not checked: a newer writer may add any. A registry.bots
+ms) and returns a small frozen dataclass, read by the shared typed reader
+(`hive.contracts.readers`: the schema's types, defaults and enum symbols), or raises
+`GovernorInputError` naming the topic and the field. Fields the governor does not use are not
+checked: a newer writer may add any. A registry.bots
 record is the exception: the bot contract (`hive.bots`) reads it whole, as every consumer does.
 """
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hive.bots import BotConfigError, BotRecord, read_record
-from hive_governor.actors import ROLES
+from hive.contracts.readers import MISSING_FIELD, NOT_A_RECORD, RecordError, RecordReader, read
+from hive.topics import (
+    ACCOUNTS_SNAPSHOTS,
+    CONTROL_COMMANDS,
+    HIVE_HEARTBEATS,
+    ORDERS_DECISIONS,
+    ORDERS_EXECUTIONS,
+    TRADES_CLOSED,
+)
 from hive_governor.errors import GovernorInputError
-from hive_governor.scope_levels import SCOPE_LEVELS
-
-# Enum symbols as the Avro reader gives them (UNKNOWN: a symbol from a newer writer).
-_ROLES = ("UNKNOWN", *ROLES)
-_LEVELS = ("UNKNOWN", *SCOPE_LEVELS)
 
 
-def _mapping(record: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(record, Mapping):
-        raise GovernorInputError("not_a_record", f"{what}: a record (mapping) expected")
-    return record
+def input_error(err: RecordError) -> GovernorInputError:
+    """A schema error as the governor's input error: not_a_record, missing_field or bad_field."""
+    reason = err.reason if err.reason in (NOT_A_RECORD, MISSING_FIELD) else "bad_field"
+    return GovernorInputError(reason, err.message)
 
 
-def _field(rec: Mapping[str, Any], name: str, what: str) -> Any:
-    if name not in rec:
-        raise GovernorInputError("missing_field", f"{what}.{name}: required")
-    return rec[name]
-
-
-def _str(rec: Mapping[str, Any], name: str, what: str, *, empty: bool = False) -> str:
-    value = _field(rec, name, what)
-    if not isinstance(value, str) or (not empty and not value):
-        raise GovernorInputError("bad_field", f"{what}.{name}: a non-empty string expected")
-    return value
-
-
-def _opt_str(rec: Mapping[str, Any], name: str, what: str) -> str | None:
-    value = rec.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise GovernorInputError("bad_field", f"{what}.{name}: a string or null expected")
-    return value
-
-
-def _int(rec: Mapping[str, Any], name: str, what: str) -> int:
-    value = _field(rec, name, what)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise GovernorInputError("bad_field", f"{what}.{name}: an integer expected")
-    return value
-
-
-def _float(rec: Mapping[str, Any], name: str, what: str) -> float:
-    value = _field(rec, name, what)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise GovernorInputError("bad_field", f"{what}.{name}: a finite number expected")
-    return float(value)
-
-
-def _bool(rec: Mapping[str, Any], name: str, what: str, default: bool = False) -> bool:
-    value = rec.get(name, default)
-    if not isinstance(value, bool):
-        raise GovernorInputError("bad_field", f"{what}.{name}: true or false expected")
-    return value
-
-
-def _envelope(rec: Mapping[str, Any], what: str) -> tuple[str, int]:
-    return _str(rec, "event_id", what), _int(rec, "ts_event", what)
+def _read(topic: str, record: Any) -> RecordReader:
+    return read(topic, record, input_error)
 
 
 @dataclass(frozen=True)
@@ -95,23 +56,21 @@ class Snapshot:
 
     @classmethod
     def read(cls, record: Any) -> Snapshot:
-        w = "accounts.snapshots"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
+        r = _read(ACCOUNTS_SNAPSHOTS, record)
         return cls(
-            event_id=event_id,
-            ts=ts,
-            bot_id=_str(rec, "bot_id", w),
-            cell_id=_str(rec, "cell_id", w),
-            sequence=_int(rec, "sequence", w),
-            balance=_float(rec, "balance", w),
-            equity=_float(rec, "equity", w),
-            initial_balance=_float(rec, "initial_balance", w),
-            day_start_balance=_float(rec, "day_start_balance", w),
-            peak_equity=_float(rec, "peak_equity", w),
-            trading_day=_str(rec, "trading_day", w),
-            reason=str(rec.get("reason") or "UNKNOWN"),
-            open_positions=_int(rec, "open_positions", w) if "open_positions" in rec else 0,
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            bot_id=r.nonempty("bot_id"),
+            cell_id=r.nonempty("cell_id"),
+            sequence=r.integer("sequence"),
+            balance=r.number("balance"),
+            equity=r.number("equity"),
+            initial_balance=r.number("initial_balance"),
+            day_start_balance=r.number("day_start_balance"),
+            peak_equity=r.number("peak_equity"),
+            trading_day=r.nonempty("trading_day"),
+            reason=r.symbol("reason"),
+            open_positions=r.integer("open_positions"),
         )
 
 
@@ -126,16 +85,14 @@ class Trade:
 
     @classmethod
     def read(cls, record: Any) -> Trade:
-        w = "trades.closed"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
+        r = _read(TRADES_CLOSED, record)
         return cls(
-            event_id=event_id,
-            ts=ts,
-            bot_id=_str(rec, "bot_id", w),
-            cell_id=_str(rec, "cell_id", w),
-            pnl=_float(rec, "pnl", w),
-            shadow=_bool(rec, "shadow", w),
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            bot_id=r.nonempty("bot_id"),
+            cell_id=r.nonempty("cell_id"),
+            pnl=r.number("pnl"),
+            shadow=r.flag("shadow"),
         )
 
 
@@ -152,18 +109,16 @@ class Execution:
 
     @classmethod
     def read(cls, record: Any) -> Execution:
-        w = "orders.executions"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
+        r = _read(ORDERS_EXECUTIONS, record)
         return cls(
-            event_id=event_id,
-            ts=ts,
-            bot_id=_str(rec, "bot_id", w),
-            cell_id=_str(rec, "cell_id", w),
-            status=_str(rec, "status", w),
-            shadow=_bool(rec, "shadow", w),
-            limp=_bool(rec, "limp", w),
-            reason=_opt_str(rec, "reason", w),
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            bot_id=r.nonempty("bot_id"),
+            cell_id=r.nonempty("cell_id"),
+            status=r.symbol("status"),
+            shadow=r.flag("shadow"),
+            limp=r.flag("limp"),
+            reason=r.opt_string("reason"),
         )
 
 
@@ -179,23 +134,15 @@ class Decision:
 
     @classmethod
     def read(cls, record: Any) -> Decision:
-        w = "orders.decisions"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
-        reasons = rec.get("reasons") or []
-        if not isinstance(reasons, list | tuple) or not all(isinstance(r, str) for r in reasons):
-            raise GovernorInputError("bad_field", f"{w}.reasons: a list of strings expected")
-        allowed = _field(rec, "allowed", w)
-        if not isinstance(allowed, bool):
-            raise GovernorInputError("bad_field", f"{w}.allowed: true or false expected")
+        r = _read(ORDERS_DECISIONS, record)
         return cls(
-            event_id=event_id,
-            ts=ts,
-            bot_id=_str(rec, "bot_id", w),
-            cell_id=_str(rec, "cell_id", w),
-            allowed=allowed,
-            reasons=tuple(reasons),
-            breaker_mode=str(rec.get("breaker_mode") or "NONE"),
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            bot_id=r.nonempty("bot_id"),
+            cell_id=r.nonempty("cell_id"),
+            allowed=r.flag("allowed"),
+            reasons=r.strings("reasons"),
+            breaker_mode=r.symbol("breaker_mode"),
         )
 
 
@@ -210,19 +157,19 @@ class Heartbeat:
 
     @classmethod
     def read(cls, record: Any) -> Heartbeat:
-        w = "hive.heartbeats"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
-        interval = rec.get("interval_ms", 0)
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
-            raise GovernorInputError("bad_field", f"{w}.interval_ms: an integer >= 0 expected")
+        r = _read(HIVE_HEARTBEATS, record)
+        interval = r.integer("interval_ms")
+        if interval < 0:
+            raise GovernorInputError(
+                "bad_field", f"{r.topic}: interval_ms must be an integer >= 0, got {interval}"
+            )
         return cls(
-            event_id=event_id,
-            ts=ts,
-            service=_str(rec, "service", w),
-            instance_id=_str(rec, "instance_id", w),
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            service=r.nonempty("service"),
+            instance_id=r.nonempty("instance_id"),
             interval_ms=interval,
-            status=str(rec.get("status") or "UNKNOWN"),
+            status=r.symbol("status"),
         )
 
 
@@ -243,34 +190,22 @@ class Command:
 
     @classmethod
     def read(cls, record: Any) -> Command:
-        w = "control.commands"
-        rec = _mapping(record, w)
-        event_id, ts = _envelope(rec, w)
-        params = rec.get("parameters") or {}
-        if not isinstance(params, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in params.items()
-        ):
-            raise GovernorInputError("bad_field", f"{w}.parameters: a map of strings expected")
-        role, level = _str(rec, "role", w), _str(rec, "scope_level", w)
-        if role not in _ROLES:
-            raise GovernorInputError("bad_field", f"{w}.role: one of {', '.join(_ROLES)} expected")
-        if level not in _LEVELS:
-            raise GovernorInputError(
-                "bad_field", f"{w}.scope_level: one of {', '.join(_LEVELS)} expected"
-            )
+        r = _read(CONTROL_COMMANDS, record)
+        event_id, ts = r.nonempty("event_id"), r.integer("ts_event")
+        parameters, role = r.string_map("parameters"), r.symbol("role")
         return cls(
             event_id=event_id,
             ts=ts,
-            command_id=_str(rec, "command_id", w),
-            command=_str(rec, "command", w),
-            scope_level=level,
-            scope_id=_str(rec, "scope_id", w, empty=True),
-            actor=_str(rec, "actor", w, empty=True),
+            command_id=r.nonempty("command_id"),
+            command=r.symbol("command"),
+            scope_level=r.symbol("scope_level"),
+            scope_id=r.string("scope_id"),
+            actor=r.string("actor"),
             role=role,
-            reason=_str(rec, "reason", w, empty=True),
-            parameters=dict(params),
-            origin=_str(rec, "origin", w, empty=True),
-            cause_event_id=_opt_str(rec, "cause_event_id", w),
+            reason=r.string("reason"),
+            parameters=parameters,
+            origin=r.string("origin"),
+            cause_event_id=r.opt_string("cause_event_id"),
         )
 
 

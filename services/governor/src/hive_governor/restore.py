@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
+from hive.contracts.readers import RecordReader, read
+from hive.topics import CONTROL_BREAKERS
 from hive_governor.board import Board
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN
 from hive_governor.change_guard import APPLIED, ROLLED_BACK, ChangeGuard
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import LOCKED, PAUSED, SHADOW, Escalation
+from hive_governor.inputs import input_error
 from hive_governor.limits_watch import LimitsWatch
-from hive_governor.scope_levels import SCOPE_LEVELS, ScopeLevel
+from hive_governor.scope_levels import ScopeLevel
 from hive_governor.scopes import Hold
 
 # Holds by the cause a published record shows.
@@ -44,16 +47,17 @@ def restore_breaker(
     board: Board, limits: LimitsWatch, escalation: Escalation, record: Mapping[str, Any]
 ) -> None:
     """Take one control.breakers record (older than the scope's last one: skipped)."""
-    level, scope_id, seq = _breaker_key(record)
+    r = read(CONTROL_BREAKERS, record, input_error)
+    level, scope_id, seq = _breaker_key(r)
     scope = board.scope(level, scope_id)
     if scope.last is not None and seq <= scope.seq:
         return
-    scope.seq, scope.last = seq, dict(record)
+    scope.seq, scope.last = seq, dict(r.record)
     scope.holds.clear()
-    state = str(record.get("state"))
-    fallback = str(record.get("fallback_mode"))
-    cause = str(record.get("cause") or "")
-    opened_at = _opt_int(record.get("opened_at")) or int(record["ts_event"])
+    state = r.symbol("state")
+    fallback = r.symbol("fallback_mode")
+    cause = r.opt_string("cause") or ""
+    opened_at = r.opt_integer("opened_at") or r.integer("ts_event")
     scope.breaker.restore(CLOSED, None, None, None)
     if state == HALF_OPEN:
         scope.breaker.restore(HALF_OPEN, cause or "RESET_TIMEOUT", opened_at, None)
@@ -68,7 +72,7 @@ def restore_breaker(
     elif state == OPEN and cause == "SERVICE_SILENT":
         scope.holds["SILENT"] = Hold(cause, opened_at)
     elif state == OPEN:
-        scope.breaker.restore(OPEN, cause, opened_at, _opt_int(record.get("reset_at")))
+        scope.breaker.restore(OPEN, cause, opened_at, r.opt_integer("reset_at"))
         reset_at = scope.breaker.reset_at
         assert reset_at is not None
         board.schedule(reset_at, scope)
@@ -102,22 +106,11 @@ def restore_audit(changes: ChangeGuard, chain_id: str, event: Mapping[str, Any])
         ) from None
 
 
-def _opt_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _breaker_key(record: Mapping[str, Any]) -> tuple[ScopeLevel, str, int]:
-    if not isinstance(record, Mapping):
-        raise GovernorInputError("not_a_record", "control.breakers: a record (mapping) expected")
-    level = record.get("scope_level")
-    scope_id = record.get("scope_id")
-    seq = record.get("transition_seq")
-    if level not in SCOPE_LEVELS:
-        raise GovernorInputError("bad_field", "control.breakers.scope_level: BOT, CELL or GLOBAL")
-    if not isinstance(scope_id, str) or not scope_id:
-        raise GovernorInputError("bad_field", "control.breakers.scope_id: a string expected")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise GovernorInputError("bad_field", "control.breakers.transition_seq: an integer >= 1")
-    if _opt_int(record.get("ts_event")) is None:
-        raise GovernorInputError("bad_field", "control.breakers.ts_event: an integer expected")
+def _breaker_key(r: RecordReader) -> tuple[ScopeLevel, str, int]:
+    level = cast(ScopeLevel, r.symbol("scope_level", known=True))
+    scope_id = r.nonempty("scope_id")
+    seq = r.integer("transition_seq")
+    if seq < 1:
+        raise GovernorInputError("bad_field", f"{r.topic}: transition_seq must be >= 1, got {seq}")
+    r.integer("ts_event")
     return level, scope_id, seq

@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from hive.contracts.readers import MISSING_FIELD, NOT_A_RECORD, ErrorMap, RecordError, read
+from hive.topics import MARKET_BARS, SIGNALS_ENRICHED
 from hive_regime.config import RegimeConfig
 from hive_regime.features import FeatureRow, FeatureTracker
 from hive_regime.model import (
@@ -83,14 +85,33 @@ class _SymbolState:
         self.points: deque[RegimePoint] = deque(maxlen=config.regime_history)
 
 
-def _int(record: Mapping[str, Any], key: str, what: str) -> int:
-    value = record.get(key)
-    if value is None or isinstance(value, bool):
-        raise RegimeInputError(f"{what}_missing_{key}", f"{what} has no {key!r}")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise RegimeInputError(f"{what}_bad_{key}", f"{what} {key}={value!r}") from None
+# Fields whose every error has one reason code (others: <what>_missing_<field> / _bad_<field>).
+_BAR_REASONS = {
+    "symbol": "bar_missing_symbol",
+    "high": "bar_bad_prices",
+    "low": "bar_bad_prices",
+    "close": "bar_bad_prices",
+}
+_ENRICHED_REASONS = {
+    "signal": "enriched_malformed",
+    "market": "enriched_malformed",
+    "signal.symbol": "enriched_missing_symbol",
+}
+
+
+def _input_error(what: str, reasons: Mapping[str, str]) -> ErrorMap:
+    def convert(err: RecordError) -> RegimeInputError:
+        if err.reason == NOT_A_RECORD:
+            return RegimeInputError(f"{what}_malformed", err.message)
+        state = "missing" if err.reason == MISSING_FIELD else "bad"
+        reason = reasons.get(err.path, f"{what}_{state}_{err.path}")
+        return RegimeInputError(reason, err.message)
+
+    return convert
+
+
+_bar_error = _input_error("bar", _BAR_REASONS)
+_enriched_error = _input_error("enriched", _ENRICHED_REASONS)
 
 
 class RegimeDetector:
@@ -106,12 +127,11 @@ class RegimeDetector:
     def on_bar(self, bar: Mapping[str, Any]) -> dict[str, Any] | None:
         """Take a closed bar; return its `market.regimes` record, or None (warm-up, no model
         yet, duplicate or other timeframe)."""
-        symbol = bar.get("symbol")
-        if not isinstance(symbol, str) or not symbol:
-            raise RegimeInputError("bar_missing_symbol", "bar has no symbol")
-        close_time = _int(bar, "ts_event", "bar")
+        r = read(MARKET_BARS, bar, _bar_error)
+        symbol = r.nonempty("symbol")
+        close_time = r.integer("ts_event")
         self.stats.bars += 1
-        if bar.get("timeframe") != self.config.timeframe:
+        if r.string("timeframe") != self.config.timeframe:
             self.stats.bars_ignored_timeframe += 1
             return None
         st = self._symbols.get(symbol)
@@ -120,10 +140,8 @@ class RegimeDetector:
         if st.last_close_time is not None and close_time <= st.last_close_time:
             self.stats.bars_ignored_duplicate += 1
             return None
-        try:
-            high, low, close = float(bar["high"]), float(bar["low"]), float(bar["close"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RegimeInputError("bar_bad_prices", f"bar {bar.get('event_id')}: {exc}") from None
+        # NaN prices are valid Avro and were always taken as they come
+        high, low, close = (r.number(k, finite=False) for k in ("high", "low", "close"))
         st.last_close_time = close_time
         row = st.tracker.update(close_time, high, low, close)
         if row is None:
@@ -216,24 +234,20 @@ class RegimeDetector:
 
         The regime is the latest inference at a bar closed at or before the signal's time
         (`ts_event`); UNKNOWN with empty probabilities when the symbol has no model yet."""
-        signal = enriched.get("signal")
-        market = enriched.get("market")
-        if not isinstance(signal, Mapping) or not isinstance(market, Mapping):
-            raise RegimeInputError("enriched_malformed", "enriched record lacks signal/market")
-        symbol = signal.get("symbol")
-        if not isinstance(symbol, str) or not symbol:
-            raise RegimeInputError("enriched_missing_symbol", "enriched signal has no symbol")
-        ts = _int(enriched, "ts_event", "enriched")
+        r = read(SIGNALS_ENRICHED, enriched, _enriched_error)
+        signal, market = r.record_of("signal"), r.record_of("market")
+        symbol = signal.nonempty("symbol")
+        ts = r.integer("ts_event")
         point = self.regime_at(symbol, ts)
         self.stats.scored += 1
         if point is None:
             self.stats.scored_without_model += 1
         return {
-            "event_id": enriched["event_id"],
+            "event_id": r.string("event_id"),
             "ts_event": ts,
-            "ts_init": _int(enriched, "ts_init", "enriched"),
-            "signal": dict(signal),
-            "market": dict(market),
+            "ts_init": r.integer("ts_init"),
+            "signal": dict(signal.record),
+            "market": dict(market.record),
             "regime": point.regime if point else UNKNOWN,
             "regime_probabilities": dict(point.probabilities) if point else {},
             "regime_bar_close_time": point.close_time if point else None,

@@ -1,5 +1,7 @@
 """Breaker modes over a bot and the learner's released model: the gate's views of control topics.
 
+Both read their records with the shared typed reader (a bad record raises its RecordError).
+
 - `BreakerBook`: the latest `control.breakers` record per scope; `mode_for(bot)` is the most
   severe fallback mode in force over the bot (its own, its cell's, the global breaker).
 - `ModelBook`: the learner's current model per family from `learner.models`: the PROMOTED
@@ -17,6 +19,8 @@ from typing import Any
 
 from hive.bots import Bot
 from hive.constitution import BreakerMode, most_severe, normalise_breaker_mode
+from hive.contracts.readers import read
+from hive.topics import CONTROL_BREAKERS, LEARNER_MODELS
 
 
 class BreakerBook:
@@ -28,12 +32,13 @@ class BreakerBook:
 
     def apply(self, record: Mapping[str, Any]) -> None:
         """Take one `control.breakers` record (an older transition_seq than seen is ignored)."""
-        key = f"{record['scope_level']}:{record['scope_id']}"
-        seq = int(record.get("transition_seq", 0))
+        r = read(CONTROL_BREAKERS, record)
+        key = f"{r.symbol('scope_level')}:{r.string('scope_id')}"
+        seq = r.integer("transition_seq")
         if seq < self._seq.get(key, -1):
             return
         self._seq[key] = seq
-        self._modes[key] = normalise_breaker_mode(str(record.get("fallback_mode") or "NONE"))
+        self._modes[key] = normalise_breaker_mode(r.symbol("fallback_mode"))
 
     def set(self, scope_level: str, scope_id: str, mode: str) -> None:
         self._modes[f"{scope_level}:{scope_id}"] = normalise_breaker_mode(mode)
@@ -88,13 +93,14 @@ class ModelBook:
         self._releases: dict[tuple[str, str], ModelRelease] = {}
 
     def apply(self, record: Mapping[str, Any]) -> None:
+        r = read(LEARNER_MODELS, record)
         rel = ModelRelease(
-            model_name=str(record["model_name"]),
-            version=str(record["version"]),
-            status=str(record.get("status") or "UNKNOWN"),
-            ts_event=int(record["ts_event"]),
-            sha256=str(record.get("sha256", "")),
-            artifact_uri=str(record.get("artifact_uri", "")),
+            model_name=r.string("model_name"),
+            version=r.string("version"),
+            status=r.symbol("status"),
+            ts_event=r.integer("ts_event"),
+            sha256=r.string("sha256"),
+            artifact_uri=r.string("artifact_uri"),
         )
         self._releases[(rel.model_name, rel.version)] = rel
 

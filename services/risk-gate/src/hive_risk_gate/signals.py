@@ -8,14 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hive_risk_gate.record_enums import DIRECTIONS, ORDER_TYPES, REGIMES
-
-SESSIONS = ("UNKNOWN", "ASIA", "LONDON", "LONDON_NEW_YORK", "NEW_YORK", "OFF_HOURS", "WEEKEND")
-
-
-def _symbol(value: Any, known: tuple[str, ...]) -> str:
-    """An enum symbol the records accept; anything else reads as UNKNOWN (the schema's rule)."""
-    return value if isinstance(value, str) and value in known else "UNKNOWN"
+from hive.contracts.readers import MISSING_FIELD, RecordError, read
+from hive.topics import SIGNALS_SCORED
 
 
 class SignalInputError(ValueError):
@@ -27,11 +21,28 @@ class SignalInputError(ValueError):
         self.detail = detail
 
 
-def _opt_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    f = float(value)
-    return f if math.isfinite(f) else None
+# Fields with a reason code of their own on the dead letter.
+_REASONS = {
+    "signal": "missing_signal",
+    "signal.signal_id": "missing_field",
+    "signal.source": "missing_field",
+    "signal.symbol": "missing_field",
+    "signal.direction": "bad_direction",
+    "signal.order_type": "bad_order_type",
+    "signal.revision": "bad_revision",
+    "ts_event": "bad_timestamp",
+}
+
+
+def _input_error(err: RecordError) -> SignalInputError:
+    """A schema error as the gate's input error (missing_field / bad_field unless named)."""
+    fallback = "missing_field" if err.reason == MISSING_FIELD else "bad_field"
+    return SignalInputError(_REASONS.get(err.path, fallback), err.message)
+
+
+def _finite(value: float | None) -> float | None:
+    """A number the sizing can use: NaN and infinities (valid Avro) read as absent."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -79,65 +90,51 @@ class ScoredSignal:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ScoredSignal:
         """Read a `signals.scored` record (timestamps as epoch-ms ints)."""
-        sig = record.get("signal")
-        if not isinstance(sig, Mapping):
-            raise SignalInputError("missing_signal", "the scored record has no 'signal'")
-        market = record.get("market")
-        if not isinstance(market, Mapping):
-            market = {}
-        for name in ("signal_id", "source", "symbol"):
-            if not isinstance(sig.get(name), str) or not sig.get(name):
-                raise SignalInputError("missing_field", f"signal.{name} is missing")
-        direction = sig.get("direction")
-        if direction not in DIRECTIONS:
-            raise SignalInputError("bad_direction", f"signal.direction is {direction!r}")
-        order_type = sig.get("order_type") or "MARKET"
-        if order_type not in ORDER_TYPES:
-            raise SignalInputError("bad_order_type", f"signal.order_type is {order_type!r}")
-        ts_event = record.get("ts_event")
-        if not isinstance(ts_event, int) or isinstance(ts_event, bool):
-            raise SignalInputError("bad_timestamp", "ts_event must be epoch milliseconds")
-        revision = sig.get("revision", 0)
-        if not isinstance(revision, int):
-            raise SignalInputError("bad_revision", f"signal.revision is {revision!r}")
-        tps = tuple(float(t) for t in (sig.get("take_profits") or []) if _opt_float(t) is not None)
-        if not tps and _opt_float(sig.get("take_profit")) is not None:
-            tps = (float(sig["take_profit"]),)
-        probs = record.get("regime_probabilities") or {}
-        timestamp = sig.get("timestamp")
+        r = read(SIGNALS_SCORED, record, _input_error)
+        sig = r.record_of("signal")
+        signal_id, source, symbol = (sig.nonempty(k) for k in ("signal_id", "source", "symbol"))
+        direction = sig.symbol("direction", known=True)
+        order_type = sig.symbol("order_type", known=True)
+        ts_event = r.integer("ts_event")
+        revision = sig.integer("revision")
+        tps = tuple(t for t in sig.numbers("take_profits", finite=False) if math.isfinite(t))
+        single = _finite(sig.opt_number("take_profit", finite=False))
+        if not tps and single is not None:
+            tps = (single,)
+        market = r.record_of("market")
         return cls(
-            event_id=str(record.get("event_id") or f"{sig['signal_id']}:r{revision}"),
+            event_id=r.string("event_id") or f"{signal_id}:r{revision}",
             ts_event=ts_event,
-            signal_id=sig["signal_id"],
+            signal_id=signal_id,
             revision=revision,
-            source=sig["source"],
-            symbol=sig["symbol"],
+            source=source,
+            symbol=symbol,
             direction=direction,
             order_type=order_type,
-            timestamp=int(timestamp) if isinstance(timestamp, int) else ts_event,
-            parser_confidence=_opt_float(sig.get("confidence")) or 0.0,
-            entry=_opt_float(sig.get("entry")),
-            entry_low=_opt_float(sig.get("entry_low")),
-            entry_high=_opt_float(sig.get("entry_high")),
-            stop_loss=_opt_float(sig.get("stop_loss")),
+            timestamp=sig.integer("timestamp"),
+            parser_confidence=_finite(sig.number("confidence", finite=False)) or 0.0,
+            entry=_finite(sig.opt_number("entry", finite=False)),
+            entry_low=_finite(sig.opt_number("entry_low", finite=False)),
+            entry_high=_finite(sig.opt_number("entry_high", finite=False)),
+            stop_loss=_finite(sig.opt_number("stop_loss", finite=False)),
             take_profits=tps,
-            expires_at=sig.get("expires_at") if isinstance(sig.get("expires_at"), int) else None,
-            regime=_symbol(record.get("regime"), REGIMES),
-            regime_probabilities={str(k): float(v) for k, v in probs.items()},
-            regime_model_version=record.get("regime_model_version"),
-            price=_opt_float(market.get("price")),
-            pip_size=_opt_float(market.get("pip_size")),
-            atr14=_opt_float(market.get("atr14")),
-            spread_pips=_opt_float(market.get("spread_pips")),
-            realised_vol=_opt_float(market.get("realised_vol")),
-            session=_symbol(market.get("session"), SESSIONS),
-            sl_atr=_opt_float(market.get("sl_atr")),
-            sl_pips=_opt_float(market.get("sl_pips")),
-            rr=tuple(float(x) for x in (market.get("rr") or []) if _opt_float(x) is not None),
-            stale=bool(market.get("stale", False)),
-            implausible=bool(market.get("implausible", False)),
-            wrong_side_stop=bool(market.get("wrong_side_stop", False)),
-            no_market_data=bool(market.get("no_market_data", False)),
+            expires_at=sig.opt_integer("expires_at"),
+            regime=r.symbol("regime"),
+            regime_probabilities=r.number_map("regime_probabilities"),
+            regime_model_version=r.opt_string("regime_model_version"),
+            price=_finite(market.opt_number("price", finite=False)),
+            pip_size=_finite(market.number("pip_size", finite=False)),
+            atr14=_finite(market.opt_number("atr14", finite=False)),
+            spread_pips=_finite(market.opt_number("spread_pips", finite=False)),
+            realised_vol=_finite(market.opt_number("realised_vol", finite=False)),
+            session=market.symbol("session"),
+            sl_atr=_finite(market.opt_number("sl_atr", finite=False)),
+            sl_pips=_finite(market.opt_number("sl_pips", finite=False)),
+            rr=tuple(x for x in market.numbers("rr", finite=False) if math.isfinite(x)),
+            stale=market.flag("stale"),
+            implausible=market.flag("implausible"),
+            wrong_side_stop=market.flag("wrong_side_stop"),
+            no_market_data=market.flag("no_market_data"),
         )
 
 
