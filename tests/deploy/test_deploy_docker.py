@@ -374,7 +374,7 @@ def test_dockerignore_is_an_allowlist_that_keeps_secrets_and_state_out(dockerfil
         ".git/config",
         ".hive/logs/kafka.log",
         ".venv/bin/python",
-        "tests/unit/x.py",
+        "tests/services/executor/x.py",
         "helm/trading-hive/values.yaml",
         "libs/hive/src/hive/__pycache__/x.pyc",
         "services/enricher/.venv/x",

@@ -30,12 +30,11 @@ from confluent_kafka import Consumer, TopicPartition
 from hive.runtime.replay import end_offsets
 from hive_tools.publish import publish_records
 
+from support.hub import OPERATOR_KEY, fresh_database, running_hub
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the hub tests' helpers
-from test_hub_support import OPERATOR_KEY, fresh_database, running_hub  # noqa: E402
-
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("HIVE_CHROMIUM", "/usr/bin/chromium")
 SNAPSHOT = json.loads((ROOT / "schemas/examples/accounts_snapshots.json").read_text())

@@ -17,7 +17,7 @@ from hive.contracts.serde import make_registry_client
 from hive.market import read_bundled_eurusd
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer
+from support.kafka import consumer
 
 pytestmark = pytest.mark.integration
 

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
-import pytest
 from fastavro.validation import validate
 
 from hive.topics import ACCOUNTS_SNAPSHOTS as SNAPSHOTS
 from hive.topics import ORDERS_EXECUTIONS as EXECUTIONS
 from hive.topics import TRADES_CLOSED as TRADES
 from hive_executor import Executor, ExecutorConfig, Output
-
-pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 AVRO = ROOT / "schemas" / "avro"

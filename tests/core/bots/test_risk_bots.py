@@ -25,7 +25,7 @@ from hive_risk_gate.cards import CardLoader
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_FILE = ROOT / "bots.example.yaml"
 BOTS_SCHEMA = fastavro.parse_schema(
     json.loads((ROOT / "schemas/avro/registry_bots.avsc").read_text(encoding="utf-8"))

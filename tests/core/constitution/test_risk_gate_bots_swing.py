@@ -11,7 +11,7 @@ from hive.constitution import RULE_SETS
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_gate_accepts_every_profile_of_the_policies():

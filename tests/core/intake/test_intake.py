@@ -9,7 +9,7 @@ from hive.intake.textfile import read_json_lines, read_text_blocks
 
 pytestmark = pytest.mark.unit
 
-DATA = Path(__file__).parents[1] / "data" / "intake"
+DATA = Path(__file__).parents[2] / "data" / "intake"
 
 
 def test_telegram_export_flattens_entities_skips_service_and_empty_messages():

@@ -25,7 +25,7 @@ from hive.market import (
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BARS_SCHEMA = fastavro.parse_schema(
     json.loads((ROOT / "schemas/avro/market_bars.avsc").read_text(encoding="utf-8"))
 )

@@ -16,7 +16,7 @@ import pytest
 
 from hive.contracts import load_catalogue
 
-from kafka_support import consumer, create_topics, drain, producer, register, unique
+from support.kafka import consumer, create_topics, drain, producer, register, unique
 
 pytestmark = pytest.mark.integration
 

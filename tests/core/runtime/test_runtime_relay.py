@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from hive.contracts import load_catalogue
 
-from kafka_support import consumer, create_topics, drain, producer, register, unique
+from support.kafka import consumer, create_topics, drain, producer, register, unique
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from hive_enricher import Enricher, EnricherConfig, EnricherInputError
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ENRICHED = fastavro.parse_schema(
     json.loads((ROOT / "schemas/avro/signals_enriched.avsc").read_text(encoding="utf-8"))
 )

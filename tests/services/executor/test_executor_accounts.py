@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_executor_support import T0, H, Harness, bar, flat
+
+from support.executor import T0, H, Harness, bar, flat
 
 pytestmark = pytest.mark.unit
 

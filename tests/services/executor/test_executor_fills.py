@@ -7,7 +7,8 @@ zero spread unless a test says otherwise; slippage and commission are zero unles
 from __future__ import annotations
 
 import pytest
-from test_executor_support import T0, H, Harness, bar, flat
+
+from support.executor import T0, H, Harness, bar, flat
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_executor_support import (
+
+from hive_executor import (
+    BrokerAccount,
+    BrokerAck,
+    BrokerChange,
+    BrokerError,
+    BrokerOrder,
+    BrokerPosition,
+    Executor,
+    ExecutorInputError,
+)
+
+from support.executor import (
     EXECUTIONS,
     SNAPSHOTS,
     T0,
@@ -21,18 +33,7 @@ from test_executor_support import (
     outputs_of,
     update,
 )
-from test_executor_support import bot as make_bot
-
-from hive_executor import (
-    BrokerAccount,
-    BrokerAck,
-    BrokerChange,
-    BrokerError,
-    BrokerOrder,
-    BrokerPosition,
-    Executor,
-    ExecutorInputError,
-)
+from support.executor import bot as make_bot
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_executor_support import (
+
+from hive_executor import Executor, Output
+
+from support.executor import (
     SNAPSHOTS,
     T0,
     TRADES,
@@ -23,8 +26,6 @@ from test_executor_support import (
     replay,
     update,
 )
-
-from hive_executor import Executor, Output
 
 pytestmark = pytest.mark.unit
 

@@ -29,9 +29,10 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 from backtesting import Backtest, Strategy
-from test_executor_support import TRADES, bot, bundled_bars, config, intent, replay
 
 from hive_executor import Executor
+
+from support.executor import TRADES, bot, bundled_bars, config, intent, replay
 
 pytestmark = pytest.mark.unit
 

@@ -21,11 +21,11 @@ from hive.market.csvreplay import read_bundled_eurusd
 from hive_executor.engine import Executor, ExecutorConfig
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer, skip_history
+from support.kafka import consumer, skip_history
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CATALOGUE = load_catalogue()
 BOT_EXAMPLE = json.loads((ROOT / "schemas/examples/registry_bots.json").read_text())
 INTENT_EXAMPLE = json.loads((ROOT / "schemas/examples/orders_intents.json").read_text())

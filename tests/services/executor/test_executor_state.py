@@ -7,7 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from test_executor_support import (
+
+from hive_executor import STATE_VERSION, Executor, Output, StateError
+
+from support.executor import (
     EXECUTIONS,
     SNAPSHOTS,
     T0,
@@ -22,8 +25,6 @@ from test_executor_support import (
     replay,
     scenario,
 )
-
-from hive_executor import STATE_VERSION, Executor, Output, StateError
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,8 @@ intent revisions."""
 from __future__ import annotations
 
 import pytest
-from test_executor_support import EXECUTIONS, T0, H, Harness, bar, flat, outputs_of
+
+from support.executor import EXECUTIONS, T0, H, Harness, bar, flat, outputs_of
 
 pytestmark = pytest.mark.unit
 

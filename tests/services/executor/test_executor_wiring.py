@@ -8,7 +8,6 @@ from typing import Any
 
 import fastavro
 import pytest
-from test_executor_support import EXECUTIONS, config, replay, scenario
 
 from hive.contracts import load_catalogue
 from hive.liveness import GovernorWatch
@@ -26,6 +25,8 @@ from hive.topics import (
 from hive_executor import Executor
 from hive_executor.service import ExecutorService
 from hive_executor.settings import ExecutorSettings
+
+from support.executor import EXECUTIONS, config, replay, scenario
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from test_governor_support import (
+
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS
+from hive_governor.breakers import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    BreakerConfig,
+    CircuitBreaker,
+    Failure,
+    LevelConfig,
+)
+
+from support.governor import (
     T0,
     audits,
     breakers,
@@ -15,17 +27,6 @@ from test_governor_support import (
     losses,
     state_of,
     trade,
-)
-
-from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS
-from hive_governor.breakers import (
-    CLOSED,
-    HALF_OPEN,
-    OPEN,
-    BreakerConfig,
-    CircuitBreaker,
-    Failure,
-    LevelConfig,
 )
 
 pytestmark = pytest.mark.unit

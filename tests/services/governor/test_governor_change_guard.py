@@ -4,10 +4,11 @@ most 3 a day per scope (UTC day of the command's event time), rollback by id."""
 from __future__ import annotations
 
 import pytest
-from test_governor_support import T0, audits, bot, breakers, command, details, governor
 
 from hive_governor import Governor
 from hive_governor.change_guard import ChangeGuard, utc_day
+
+from support.governor import T0, audits, bot, breakers, command, details, governor
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,10 @@ switch, pause / lock / unlock; every one applied or refused is audited with acto
 from __future__ import annotations
 
 import pytest
-from test_governor_support import (
+
+from hive_governor import GovernorInputError
+
+from support.governor import (
     T0,
     audits,
     breakers,
@@ -15,8 +18,6 @@ from test_governor_support import (
     losses,
     state_of,
 )
-
-from hive_governor import GovernorInputError
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,12 @@ admin unlocks it with a reason."""
 from __future__ import annotations
 
 import pytest
-from test_governor_support import (
+
+from hive_governor import EscalationConfig, Governor, Output
+from hive_governor.breakers import BreakerConfig, LevelConfig
+from hive_governor.escalation import LOCKED, PAUSED, SHADOW, Escalation
+
+from support.governor import (
     T0,
     audits,
     bot,
@@ -17,10 +22,6 @@ from test_governor_support import (
     snapshot,
     state_of,
 )
-
-from hive_governor import EscalationConfig, Governor, Output
-from hive_governor.breakers import BreakerConfig, LevelConfig
-from hive_governor.escalation import LOCKED, PAUSED, SHADOW, Escalation
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_governor_support import (
+
+from hive_governor import Governor, GovernorInputError
+from hive_governor.failures import decision_outcome, execution_outcome, trade_outcome
+from hive_governor.inputs import Decision, Execution, SeenIds, Trade
+
+from support.governor import (
     T0,
     bot,
     command,
@@ -16,10 +21,6 @@ from test_governor_support import (
     snapshot,
     trade,
 )
-
-from hive_governor import Governor, GovernorInputError
-from hive_governor.failures import decision_outcome, execution_outcome, trade_outcome
-from hive_governor.inputs import Decision, Execution, SeenIds, Trade
 
 pytestmark = pytest.mark.unit
 

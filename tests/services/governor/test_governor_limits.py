@@ -4,7 +4,10 @@ loss and drawdown as hard stops, halts that let exits through, FLATTEN on a brea
 from __future__ import annotations
 
 import pytest
-from test_governor_support import (
+
+from hive_governor import Governor, permits
+
+from support.governor import (
     T0,
     audits,
     bot,
@@ -18,8 +21,6 @@ from test_governor_support import (
     state_of,
     trade,
 )
-
-from hive_governor import Governor, permits
 
 pytestmark = pytest.mark.unit
 

@@ -4,9 +4,10 @@ SERVICE_SILENT) until it beats again. Wall-clock time, passed in as now_ms."""
 from __future__ import annotations
 
 import pytest
-from test_governor_support import audits, breakers, command, details, governor, heartbeat, state_of
 
 from hive_governor import Governor
+
+from support.governor import audits, breakers, command, details, governor, heartbeat, state_of
 
 pytestmark = pytest.mark.unit
 

@@ -46,7 +46,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_governor_support import (
+
+from hive.limits import account_limits, breached
+from hive_governor import Output, permits
+
+from support.governor import (
     RULE_SETS,
     T0,
     audits,
@@ -57,9 +61,6 @@ from test_governor_support import (
     snapshot,
     trade,
 )
-
-from hive.limits import account_limits, breached
-from hive_governor import Output, permits
 
 pytestmark = pytest.mark.unit
 

@@ -4,9 +4,10 @@ first, then their cell's, then the global one, with the fallback modes of each l
 from __future__ import annotations
 
 import pytest
-from test_governor_support import T0, breakers, governor, state_of, trade
 
 from hive_governor import Output
+
+from support.governor import T0, breakers, governor, state_of, trade
 
 pytestmark = pytest.mark.unit
 

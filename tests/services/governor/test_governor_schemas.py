@@ -11,7 +11,12 @@ from typing import Any
 import fastavro
 import pytest
 from fastavro.validation import validate
-from test_governor_support import (
+
+from hive.audit import verify
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
+from hive_governor import Output
+
+from support.governor import (
     T0,
     bot,
     command,
@@ -24,13 +29,9 @@ from test_governor_support import (
     trade,
 )
 
-from hive.audit import verify
-from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
-from hive_governor import Output
-
 pytestmark = pytest.mark.unit
 
-AVRO = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+AVRO = Path(__file__).resolve().parents[3] / "schemas" / "avro"
 SCHEMAS = {
     CONTROL_BREAKERS: "control_breakers.avsc",
     CONTROL_COMMANDS: "control_commands.avsc",

@@ -23,11 +23,11 @@ from hive.contracts.serde import SerdeError, make_registry_client
 from hive.runtime.replay import end_offsets, read_until
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer, create_topics, skip_history
+from support.kafka import consumer, create_topics, skip_history
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CATALOGUE = load_catalogue()
 TRADE = json.loads((ROOT / "schemas/examples/trades_closed.json").read_text())
 SCORED = json.loads((ROOT / "schemas/examples/signals_scored.json").read_text())
@@ -200,7 +200,7 @@ def test_losing_streak_opens_bot_then_cell_breakers_and_audit_verify_catches_an_
     schema = CATALOGUE["audit.events.v1"].schema_str()
     client.register_schema(f"{copy_topic}-value", Schema(schema, "AVRO"))
     copies = CodecRegistry(client, CATALOGUE, {copy_topic: schema})
-    from kafka_support import producer
+    from support.kafka import producer
 
     p = producer(bootstrap)
     for e in edited:

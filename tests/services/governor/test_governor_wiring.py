@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client import CollectorRegistry
-from test_governor_support import trade
 
 from hive.audit import AuditChain
 from hive.runtime import InboundRecord, RejectRecord
 from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, HIVE_HEARTBEATS, TRADES_CLOSED
 from hive_governor import BreakerConfig, Governor
 from hive_governor.service import CHAIN_ID, BreakerGauges, GovernorService
+
+from support.governor import trade
 
 pytestmark = pytest.mark.unit
 

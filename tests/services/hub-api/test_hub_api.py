@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_hub_support import WEBHOOK_TOKEN, fresh_database, running_hub
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer
+from support.hub import WEBHOOK_TOKEN, fresh_database, running_hub
+from support.kafka import consumer
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EX = {p.stem: json.loads(p.read_text()) for p in (ROOT / "schemas/examples").glob("*.json")}
 T0 = 1_497_427_511_000
 

@@ -18,7 +18,7 @@ from hive_hub.projections.store import KEYS, apply_batch
 
 pytestmark = pytest.mark.unit
 
-EX = {p.stem: json.loads(p.read_text()) for p in (Path(__file__).resolve().parents[2] / "schemas/examples").glob("*.json")}  # fmt: skip
+EX = {p.stem: json.loads(p.read_text()) for p in (Path(__file__).resolve().parents[3] / "schemas/examples").glob("*.json")}  # fmt: skip
 
 
 def _writes(topic: str, value: dict, offset: int = 0) -> list:

@@ -17,12 +17,13 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
-from test_hub_support import ADMIN_KEY, API_KEYS, VIEWER_KEY, free_port, fresh_database
 
 from hive_hub.app import create_app
 from hive_hub.auth import digest
 from hive_hub.outbox import MemoryOutbox
 from hive_hub.settings import HubSettings
+
+from support.hub import ADMIN_KEY, API_KEYS, VIEWER_KEY, free_port, fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -25,13 +25,13 @@ from hive_learner.trigger import RetrainTrigger, TriggerRules
 pytestmark = pytest.mark.unit
 
 EXAMPLE = json.loads(
-    (Path(__file__).parents[2] / "schemas/examples/trades_closed.json").read_text()
+    (Path(__file__).parents[3] / "schemas/examples/trades_closed.json").read_text()
 )
 
 
 def test_synthetic_trades_are_valid_trades_closed_records():
     schema = fastavro.parse_schema(
-        json.loads((Path(__file__).parents[2] / "schemas/avro/trades_closed.avsc").read_text())
+        json.loads((Path(__file__).parents[3] / "schemas/avro/trades_closed.avsc").read_text())
     )
     for trade in generate_trades(50, seed=3):
         validate(trade, schema, raise_errors=True)

@@ -29,7 +29,7 @@ from hive_learner.trigger import DAY_MS, TriggerRules
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 SCHEMA = fastavro.parse_schema(json.loads((ROOT / "schemas/avro/learner_models.avsc").read_text()))
 CONFIG = LearnerConfig(
     model_name="win-prob",

@@ -34,7 +34,7 @@ from hive_regime.plot import plot_regimes
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _schema(stem: str) -> Any:

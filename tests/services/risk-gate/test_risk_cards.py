@@ -26,7 +26,7 @@ from hive_risk_gate.signals import ScoredSignal
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCORED: dict[str, Any] = json.loads(
     (ROOT / "schemas/examples/signals_scored.json").read_text(encoding="utf-8")
 )

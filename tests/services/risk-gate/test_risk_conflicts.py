@@ -17,7 +17,7 @@ from hive_risk_gate.decide import decide
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BOT_RECORD: dict[str, Any] = json.loads(
     (ROOT / "schemas/examples/registry_bots.json").read_text(encoding="utf-8")
 )

@@ -28,7 +28,7 @@ from hive_risk_gate import (
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _json(path: str) -> Any:

@@ -20,7 +20,7 @@ from hive.contracts.serde import make_registry_client
 from hive.runtime.replay import end_offsets, read_until
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer, skip_history
+from support.kafka import consumer, skip_history
 
 pytestmark = pytest.mark.integration
 

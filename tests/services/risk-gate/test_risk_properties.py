@@ -36,7 +36,7 @@ from hive_risk_gate import (
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCORED: dict[str, Any] = json.loads((ROOT / "schemas/examples/signals_scored.json").read_text())
 BOT_RECORD: dict[str, Any] = json.loads((ROOT / "schemas/examples/registry_bots.json").read_text())
 DECISIONS = fastavro.parse_schema(

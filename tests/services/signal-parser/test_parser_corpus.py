@@ -29,7 +29,7 @@ from hive_signal_parser.validate import REASONS
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "tests" / "data" / "parser" / "corpus.jsonl"
 AVRO = ROOT / "schemas" / "avro"
 LINES = load_corpus(CORPUS.read_text(encoding="utf-8").splitlines())

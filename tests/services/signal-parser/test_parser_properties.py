@@ -27,7 +27,7 @@ from hive_signal_parser.validate import REASONS
 
 pytestmark = pytest.mark.unit
 
-AVRO = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+AVRO = Path(__file__).resolve().parents[3] / "schemas" / "avro"
 PARSED = fastavro.parse_schema(json.loads((AVRO / "signals_parsed.avsc").read_text()))
 UPDATES = fastavro.parse_schema(json.loads((AVRO / "signals_updates.avsc").read_text()))
 CATALOGUE = load_instruments()

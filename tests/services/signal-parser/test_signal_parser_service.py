@@ -18,7 +18,7 @@ from hive.contracts.serde import make_registry_client
 from hive.intake.records import raw_record
 from hive_tools.publish import publish_records
 
-from kafka_support import consumer
+from support.kafka import consumer
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from hive_tools.cli.main import app
 pytestmark = pytest.mark.unit
 
 runner = CliRunner()
-DATA = Path(__file__).parents[1] / "data"
+DATA = Path(__file__).parents[2] / "data"
 
 
 def test_help_lists_the_command_groups():

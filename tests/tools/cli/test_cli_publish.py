@@ -12,11 +12,11 @@ import pytest
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 
-from kafka_support import consumer, drain
+from support.kafka import consumer, drain
 
 pytestmark = pytest.mark.integration
 
-DATA = Path(__file__).parents[1] / "data" / "intake"
+DATA = Path(__file__).parents[2] / "data" / "intake"
 
 
 def test_ingest_telegram_export_publishes_every_message(hive_topics):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_report_support import HOUR, RULE_SETS, T0, scenario, snapshot
 from typer.testing import CliRunner
 
 from hive_tools.cli.main import app
 from hive_tools.report import RunData, write_report
 from hive_tools.report.html import downsample
 from hive_tools.report.summary import bot_series
+
+from support.report import HOUR, RULE_SETS, T0, scenario, snapshot
 
 pytestmark = pytest.mark.unit
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from test_report_support import DAY, HOUR, RULE_SETS, T0, scenario, snapshot
 
 from hive_tools.report import RunData, format_summary, summarize
 from hive_tools.report.summary import breaker_trips
+
+from support.report import DAY, HOUR, RULE_SETS, T0, scenario, snapshot
 
 pytestmark = pytest.mark.unit
 
@@ -88,7 +89,7 @@ def test_breakers_tripped_with_cause_and_end(summary):
 
 
 def test_a_reopened_breaker_is_a_second_trip_and_one_still_open_has_no_end():
-    from test_report_support import breaker
+    from support.report import breaker
 
     recs = [
         breaker("cell-x", 1, 1000, "OPEN", "REDUCED_CAPACITY", "LOSING_TRADE", "CELL"),

@@ -16,11 +16,11 @@ from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive_tools.report import ReportError, RunData, collect_run, start_offsets, summarize
 
-from kafka_support import producer
+from support.kafka import producer
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "schemas" / "examples"
 T0 = 1_497_427_200_000  # 2017-06-14 08:00 UTC
 
 

@@ -26,7 +26,7 @@ from hive_signal_parser import SignalParser
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "data" / "signals"
 SCRIPT = ROOT / "scripts" / "make-sample-channel.py"
 SOURCES = ("fx-vip", "swing-fx", "tv-alerts")

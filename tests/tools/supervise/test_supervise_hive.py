@@ -13,7 +13,7 @@ from hive.contracts.serde import CodecRegistry, SerdeError, make_registry_client
 from hive.runtime.replay import end_offsets
 from hive_tools.supervise import HIVE_SERVICES, ChildSpec, Supervisor, free_port, hive_specs
 
-from kafka_support import consumer
+from support.kafka import consumer
 
 pytestmark = pytest.mark.integration
 
