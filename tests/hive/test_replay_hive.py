@@ -244,7 +244,7 @@ def write_channel(plan: ChannelPlan, path: Path) -> Path:
 
 
 BOTS_YAML = """\
-# Two paper bots of one cell following the e2e channel (tests/e2e/test_replay_hive.py).
+# Two paper bots of one cell following the e2e channel (tests/hive/test_replay_hive.py).
 allow_live: false
 bots:
 """ + "".join(

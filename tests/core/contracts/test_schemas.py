@@ -1,8 +1,9 @@
 """The data contracts in schemas/: catalogue, Avro schemas, examples, released versions.
 
 Everything here runs without servers. Registration on the real registry and the registry's own
-compatibility check are the contract tier's job (tests/contract); here a released schema's data is
-generated and read with the current schema, which catches the common incompatible changes.
+compatibility check are the contract tier's job (test_registry_contracts.py, beside this file);
+here a released schema's data is generated and read with the current schema, which catches the
+common incompatible changes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from fastavro.validation import validate
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = ROOT / "schemas"
 AVRO = SCHEMAS / "avro"
 EXAMPLES = SCHEMAS / "examples"
