@@ -31,15 +31,17 @@ def layout_problems(tests: Path = TESTS) -> list[str]:
         for pattern in TEST_FILE_PATTERNS
         for path in sorted((tests / "support").rglob(pattern))
     ]
-    mirrored = {
-        "services": {p.name for p in (root / "services").iterdir() if p.is_dir()},
-        "core": {
-            p.stem for p in (root / "libs/hive/src/hive").iterdir() if p.suffix in {"", ".py"}
-        },
+    core = root / "libs/hive/src/hive"
+    mirrored = {  # tests/<kind>/<name>/ must name one of these
+        "services": ("services/", {p.name for p in (root / "services").iterdir() if p.is_dir()}),
+        "core": (
+            f"{core.relative_to(root)}/",
+            {p.stem for p in core.iterdir() if p.suffix in {"", ".py"}},
+        ),
     }
     problems += [
-        f"{folder.relative_to(root)}: no {kind} of that name to mirror"
-        for kind, names in mirrored.items()
+        f"{folder.relative_to(root)}: mirrors nothing, {where} has no {folder.name}"
+        for kind, (where, names) in mirrored.items()
         for folder in sorted((tests / kind).iterdir())
         if folder.is_dir() and folder.name != "__pycache__" and folder.name not in names
     ]
