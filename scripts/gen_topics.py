@@ -3,7 +3,7 @@
     uv run --frozen python scripts/gen_topics.py          # rewrite the module
     uv run --frozen python scripts/gen_topics.py --check  # exit 1 if it is out of date
 
-`tests/unit/test_topics_generated.py` fails while the module and the catalogue disagree.
+`tests/core/topics/test_topics_generated.py` fails while the module and the catalogue disagree.
 """
 
 from __future__ import annotations

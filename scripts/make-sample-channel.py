@@ -46,7 +46,7 @@ SWING_MIN_GAP = 5
 TV_EMA = (5, 13)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "signals"
 
-# What the parser must make of the noise messages (see tests/unit/test_sample_channel.py).
+# What the parser must make of the noise messages (see tests/tools/sample-channel/test_sample_channel.py).
 NOISE_TEXT: dict[str, list[tuple[str, str]]] = {
     "fx-vip": [
         ("Good morning traders ☀️ London session opens in 30 minutes", "not_a_signal"),
@@ -1111,9 +1111,9 @@ its message's id with `revision: 1` and sits at its edit time.
 "new signals" are EURUSD signals, counted once per `signal_id` (`source:message_id:0`) whatever
 its revisions; with the two XAUUSD ones the parser emits {tot["signals"] + tot["offdata"]} distinct signal ids.
 "updates" are management messages (one message may give two updates, e.g. TP hit + breakeven).
-`tests/unit/test_sample_channel.py` reads every file with the real intake reader, runs all
-messages through one `SignalParser` in time order and checks these numbers, the rejection reasons,
-that every update links to a signal, and that the generator is deterministic.
+`tests/tools/sample-channel/test_sample_channel.py` reads every file with the real intake
+reader, runs all messages through one `SignalParser` in time order and checks these numbers, the
+rejection reasons, that every update links to a signal, and that the generator is deterministic.
 
 ## Licence
 

@@ -3,8 +3,8 @@
 The one place the services take these from (risk gate, executor, governor, learner, hub, the
 loss limits of `hive.limits`). The policies keep their own copy, as Rego constants that no input
 can change (`policies/hive/constitution/constitution.rego`, rule sets in
-`policies/hive/profiles/data.json`); `tests/unit/test_structure_constitution_topics.py` checks
-the two agree and that no other module writes these names.
+`policies/hive/profiles/data.json`); `tests/structure/test_structure_constitution_topics.py`
+checks the two agree and that no other module writes these names.
 """
 
 from __future__ import annotations

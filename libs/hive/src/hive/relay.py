@@ -1,7 +1,7 @@
 """A relay built on the runtime: copies one topic to another, record by record.
 
 Useful on its own (mirroring a topic into a new major version during a migration), and the
-reference the runtime is measured and crash-tested with (`bench/relay`, tests/integration).
+reference the runtime is measured and crash-tested with (`bench/relay`, tests/core/runtime).
 """
 
 from __future__ import annotations
