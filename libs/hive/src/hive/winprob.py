@@ -16,6 +16,9 @@ the learner encodes its training matrix with this same `EncodingSpec.encode`.
     win probability  p   = sigmoid(win.intercept + x . win.coef)
     expected R           = p * r_win(x) + (1 - p) * r_loss(x)
                            (r_win / r_loss: linear heads, mean R of winning / losing trades)
+
+Over 400 lines and kept whole: the encoding, the three heads and the artifact's format are one
+contract between the learner and its readers; split up, training and inference could drift.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ Time rules (no wall clock anywhere):
 
 `signals.updates` carry no market fields and `signals.enriched` has no record for them: the
 executor and the hub read updates from their own topic. `on_update` only counts them.
+
+Over 400 lines and kept whole: the waiting buffer, the watermark and the pricing are one
+event-time state machine; the indicators and levels are elsewhere (history.py, levels.py).
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ with reasons, and the `orders.intents` record when the order is approved. In ord
 Ids are deterministic: order_id = 'o-' + sha256(signal_id + '|' + bot_id)[:24], decision
 event_id = signal_id + ':r' + revision + ':' + bot_id, intent event_id = order_id + ':r' +
 revision. ts_init of both records is the signal's ts_event (no wall clock).
+
+Over 400 lines and kept whole: the five steps share one decision under construction and its
+reasons; each step's own logic lives elsewhere (cards/, sizing.py, conflicts.py,
+policy_input.py).
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ Delivery rules (DESIGN.md "Rules every service follows"):
 - bad input never crashes the loop: it goes to `<topic>.dlq` with the reason in headers;
 - transient handler failures are retried with exponential backoff, then dead-lettered;
 - SIGTERM finishes the batch in hand, commits and closes.
+
+Over 400 lines and kept whole: offsets, transactions, dead letters, retries and heartbeats share
+one consumer and one producer and the order of their calls is the delivery guarantee; spread
+over files, that order would be hard to read. Start-up reading is elsewhere (replay.py,
+state_store.py).
 """
 
 from __future__ import annotations

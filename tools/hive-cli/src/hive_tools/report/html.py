@@ -4,6 +4,8 @@ it opens on a machine without internet access and can be archived or mailed as i
 Charts are drawn with matplotlib (Agg-free: an SVG canvas on a bare Figure, no pyplot state) as
 SVG text with real <text> elements, and each bot's equity is thinned to at most `max_points`
 points, keeping each bucket's lowest and highest equity so drawdowns and limit touches survive.
+
+Over 400 lines and kept whole: the page template and its chart helpers make one document.
 """
 
 from __future__ import annotations
