@@ -152,3 +152,11 @@ def test_settings_build_the_engine_config(monkeypatch) -> None:  # type: ignore[
     monkeypatch.setenv("HIVE_EXECUTOR_LEVERAGE", "30")
     cfg = load_settings(ExecutorSettings).executor_config()
     assert (cfg.timeframe, cfg.leverage, cfg.commission_per_lot) == ("M15", 30.0, 3.5)
+
+
+def test_settings_build_the_governor_watch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hive.config import load_settings
+
+    monkeypatch.setenv("HIVE_GOVERNOR_TIMEOUT_S", "2.5")
+    watch = load_settings(ExecutorSettings).governor_watch()
+    assert (watch.timeout_ms, watch.last_beat_ms) == (2_500, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hive.config import load_settings
-from hive.liveness import GovernorWatch
 from hive.logs import configure_logging
 from hive.runtime.service import run_service
 from hive_executor.engine import Executor
@@ -17,7 +16,7 @@ def main() -> int:
     engine = Executor(settings.executor_config())
     service = ExecutorService(
         engine,
-        GovernorWatch(int(settings.governor_timeout_s * 1000)),
+        settings.governor_watch(),
         namespace=settings.consumer_group,
     )
     # The runtime reads the store before the tables: a bot it knows is not opened again as new.

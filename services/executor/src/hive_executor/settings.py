@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from hive.config import ServiceSettings
+from hive.liveness import GovernorWatch
 from hive_executor.config import ExecutorConfig
 
 
@@ -37,3 +38,7 @@ class ExecutorSettings(ServiceSettings):
             bar_buffer=self.executor_bar_buffer,
             default_expiry_ms=self.executor_default_expiry_ms,
         )
+
+    def governor_watch(self) -> GovernorWatch:
+        """Fail closed when the governor's heartbeats stop for `governor_timeout_s`."""
+        return GovernorWatch(int(self.governor_timeout_s * 1000))
