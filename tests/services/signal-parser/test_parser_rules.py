@@ -325,6 +325,24 @@ def test_webhook_signal_and_explicit_cancel(parser):
     assert reason(parser.parse(raw("a3", "{not json", content_type="JSON"))) == "invalid_json"
 
 
+def test_an_update_naming_another_sources_signal_is_refused_and_links_nothing(parser):
+    opened = one_signal(parser.parse(raw(1, "EURUSD BUY 1.0850 SL 1.0800 TP 1.0950")))
+    assert opened["signal_id"] == "fx:1:0"
+    for action, body in (
+        ("close_all", '{"action": "close", "signal_id": "fx:1:0"}'),
+        ("move_sl", '{"action": "move_sl", "signal_id": "fx:1:0", "sl": 1.0500}'),
+    ):
+        result = parser.parse(raw("w1", body, source="attacker-webhook", content_type="JSON"))
+        assert not result.updates
+        assert (result.rejection.reason, result.rejection.detail) == (
+            "foreign_signal",
+            f"{action} on fx:1:0: the signal is source 'fx''s, not 'attacker-webhook''s",
+        )
+    # the owner still manages it: it is still open
+    own = parser.parse(raw("w2", '{"action": "close", "signal_id": "fx:1:0"}', content_type="JSON"))
+    assert [(u["action"], u["target_signal_id"]) for u in own.updates] == [("CLOSE_ALL", "fx:1:0")]
+
+
 # ---- robustness ---------------------------------------------------------------------------------
 def test_bad_records_are_rejected_not_raised(parser):
     assert reason(parser.parse({"text": "EURUSD BUY"})) == "invalid_record"

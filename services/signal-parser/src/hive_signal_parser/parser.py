@@ -404,6 +404,15 @@ class SignalParser:
                     scope = f" and symbol {named.symbol}" if named else ""
                     why = f"no open signal of source {meta.source!r}{scope}"
                 return _reject("unlinked_update", f"{what}: {why}")
+            foreign = next((r for r in targets if r.source != meta.source), None)
+            if foreign is not None:
+                # Only an explicit id can name another source's signal; a source manages its
+                # own signals only, or one channel could close or widen another's positions.
+                return _reject(
+                    "foreign_signal",
+                    f"{act.action.lower()} on {foreign.signal_id}: the signal is source "
+                    f"{foreign.source!r}'s, not {meta.source!r}'s",
+                )
             for ref in targets:
                 rec = self._update_record(meta, act, ref, method, len(records))
                 if isinstance(rec, Rejection):

@@ -39,6 +39,7 @@ REASONS: dict[str, str] = {
     "implausible_level": "a level outside the instrument's plausible range or absurdly far away",
     "low_confidence": "the reading is below the parser's minimum confidence",
     "unlinked_update": "a management instruction that links to no known open signal",
+    "foreign_signal": "a management instruction that names a signal of another source",
     "internal_error": "a bug in the parser (the record is kept in the dead-letter topic)",
 }
 
