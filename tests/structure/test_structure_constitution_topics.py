@@ -23,9 +23,10 @@ import yaml
 
 import hive.constitution as constitution
 
+from support.source_tree import ROOT
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
 CONSTITUTION_PY = ROOT / "libs" / "hive" / "src" / "hive" / "constitution.py"
 TOPICS_PY = ROOT / "libs" / "hive" / "src" / "hive" / "topics.py"
 POLICIES = ROOT / "policies" / "hive"

@@ -1,14 +1,12 @@
 """The code's shape, checked from its import statements (read with `ast`, nothing is imported):
 
-- no import circle among the modules of the core library (`libs/hive/src`), the services
-  (`services/*/src`) and the tooling (`tools/*/src`);
-- the core library (`hive`) imports no service package and no tooling (`hive_*`): they sit
-  above it.
+no import circle among the modules of the core library (`libs/hive/src`), the services
+(`services/*/src`) and the tooling (`tools/*/src`). Which package may import which is
+`test_structure_layers.py`'s job.
 
 Imports inside functions count: a lazy import only hides a circle (the risk gate's
-`account -> bots -> cards -> account` was one) or an arrow running back up. Imports under
-`if TYPE_CHECKING:` do not make a circle (they never run) but do count as a dependency of the
-core. The checks themselves are tested first on a small planted tree, so that they can fail.
+`account -> bots -> cards -> account` was one). Imports under `if TYPE_CHECKING:` do not (they
+never run). The check itself is tested first on a small planted tree, so that it can fail.
 """
 
 from __future__ import annotations
@@ -20,29 +18,20 @@ from pathlib import Path
 
 import pytest
 
+from support.source_tree import ROOT, source_roots
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
 CORE = "hive"
-SERVICE_PREFIX = "hive_"
-
-
-def source_roots(root: Path) -> list[Path]:
-    return [
-        root / "libs/hive/src",
-        *sorted((root / "services").glob("*/src")),
-        *sorted((root / "tools").glob("*/src")),
-    ]
 
 
 # ---- the import graph ---------------------------------------------------------------------------
 @dataclass
 class ImportGraph:
-    """Modules by dotted name; `runtime` edges (what executes) and `all_edges` (TYPE_CHECKING too)."""
+    """Modules by dotted name, and the modules each one loads when it runs."""
 
     files: dict[str, Path] = field(default_factory=dict)
     runtime: dict[str, set[str]] = field(default_factory=dict)
-    all_edges: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _module_names(roots: Sequence[Path]) -> dict[str, tuple[Path, bool]]:
@@ -66,24 +55,21 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports(
-    body: Sequence[ast.stmt], *, type_checking: bool
-) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement in `body`, at any depth (functions and classes included)."""
+def _imports(body: Sequence[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement in `body` that can run, at any depth (functions and classes
+    included; `if TYPE_CHECKING:` bodies excluded)."""
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
             continue
         if isinstance(node, ast.If) and _is_type_checking(node):
-            if type_checking:
-                yield from _imports(node.body, type_checking=type_checking)
-            yield from _imports(node.orelse, type_checking=type_checking)
+            yield from _imports(node.orelse)
             continue
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.stmt):
-                yield from _imports([child], type_checking=type_checking)
+                yield from _imports([child])
             elif isinstance(child, ast.excepthandler):
-                yield from _imports(child.body, type_checking=type_checking)
+                yield from _imports(child.body)
 
 
 def _targets(
@@ -114,12 +100,11 @@ def build_graph(roots: Sequence[Path]) -> ImportGraph:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         package = name if is_package else name.rpartition(".")[0]
         graph.files[name] = path
-        for key, type_checking in (("runtime", False), ("all_edges", True)):
-            edges: set[str] = set()
-            for node in _imports(tree.body, type_checking=type_checking):
-                edges |= _targets(node, package, modules)
-            edges.discard(name)
-            getattr(graph, key)[name] = edges
+        edges: set[str] = set()
+        for node in _imports(tree.body):
+            edges |= _targets(node, package, modules)
+        edges.discard(name)
+        graph.runtime[name] = edges
     return graph
 
 
@@ -180,21 +165,6 @@ def _circle_in(group: set[str], edges: dict[str, set[str]]) -> list[str]:
     return sorted(group)  # unreachable for a strongly connected group
 
 
-def core_imports_of_services(edges: dict[str, set[str]], exempt: Sequence[str] = ()) -> list[str]:
-    """`core module -> service module` for every arrow from the core up to a service."""
-
-    def within(name: str, prefixes: Sequence[str]) -> bool:
-        return any(name == p or name.startswith(p + ".") for p in prefixes)
-
-    return [
-        f"{module} -> {target}"
-        for module in sorted(edges)
-        if within(module, (CORE,)) and not within(module, exempt)
-        for target in sorted(edges[module])
-        if target.startswith(SERVICE_PREFIX)
-    ]
-
-
 def _format(circles: list[list[str]]) -> str:
     return "\n".join(" -> ".join(c) for c in circles)
 
@@ -227,21 +197,6 @@ def test_a_planted_circle_is_found_even_through_a_lazy_import(tmp_path: Path) ->
     assert circles == [["hive_x.a", "hive_x.b", "hive_x.c", "hive_x.a"]]  # d <-> e: typing only
 
 
-def test_a_planted_arrow_from_the_core_to_a_service_is_found(tmp_path: Path) -> None:
-    roots = _plant(
-        tmp_path,
-        {
-            "libs/hive/src/hive/__init__.py": "",
-            "libs/hive/src/hive/core.py": "def f():\n    import hive_x.a\n",
-            "libs/hive/src/hive/cli/__init__.py": "from hive_x import a\n",
-            "services/x/src/hive_x/__init__.py": "",
-            "services/x/src/hive_x/a.py": "from hive import core\n",
-        },
-    )
-    edges = build_graph(roots).all_edges
-    assert core_imports_of_services(edges, exempt=("hive.cli",)) == ["hive.core -> hive_x.a"]
-
-
 # ---- the checks on the code -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def graph() -> ImportGraph:
@@ -257,8 +212,3 @@ def test_the_graph_sees_the_core_every_service_and_the_tooling(graph: ImportGrap
 def test_there_is_no_import_circle(graph: ImportGraph) -> None:
     circles = import_circles(graph.runtime)
     assert not circles, f"import circles (each from a module back to it):\n{_format(circles)}"
-
-
-def test_the_core_library_imports_no_service(graph: ImportGraph) -> None:
-    arrows = core_imports_of_services(graph.all_edges, exempt=())
-    assert not arrows, "the core library (hive) imports a service package:\n" + "\n".join(arrows)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from support.source_tree import ROOT
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
 CORE_SRC = ROOT / "libs" / "hive" / "src"
 TOOLS_DIR = ROOT / "tools" / "hive-cli"
 TOOLS_PACKAGE = "hive_tools"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from support.source_tree import ROOT, source_roots
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400
 SAYS_WHY = "Over 400 lines"
 
@@ -28,14 +29,6 @@ def long_modules_without_a_reason(roots: list[Path], base: Path = ROOT) -> list[
     return found
 
 
-def _sources() -> list[Path]:
-    return [
-        ROOT / "libs/hive/src",
-        *sorted((ROOT / "services").glob("*/src")),
-        *sorted((ROOT / "tools").glob("*/src")),
-    ]
-
-
 def test_a_long_module_without_a_reason_is_found(tmp_path: Path) -> None:
     (tmp_path / "long.py").write_text('"""Long."""\n' + "x = 1\n" * LIMIT, encoding="utf-8")
     (tmp_path / "why.py").write_text(
@@ -47,7 +40,7 @@ def test_a_long_module_without_a_reason_is_found(tmp_path: Path) -> None:
 
 
 def test_every_long_module_says_why_it_stays_whole() -> None:
-    missing = long_modules_without_a_reason(_sources())
+    missing = long_modules_without_a_reason(source_roots())
     assert not missing, "modules over 400 lines that do not say why they stay whole:\n" + "\n".join(
         missing
     )
