@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from pathlib import Path
@@ -27,7 +26,6 @@ from hive.topics import (
     ORDERS_DECISIONS,
     ORDERS_INTENTS,
     SIGNALS_SCORED,
-    TRADES_CLOSED,
 )
 
 pytestmark = pytest.mark.unit
@@ -221,21 +219,6 @@ def test_arrays_and_maps() -> None:
     assert (err.reason, err.message) == (
         WRONG_TYPE,
         "control.commands.v1: parameters must be a map of strings",
-    )
-
-
-def test_an_array_of_records_is_checked_whole_with_nested_defaults() -> None:
-    trade = example("trades_closed")
-    legs = copy.deepcopy(trade["legs"])
-    assert legs, "the example trade has legs"
-    for leg in legs:
-        leg.pop("tp_index", None)  # defaulted inside the nested record
-    assert read(TRADES_CLOSED, {**trade, "legs": legs}).whole("legs") == legs
-    legs[0].pop("exit_price")
-    err = error_of(lambda: read(TRADES_CLOSED, {**trade, "legs": legs}).whole("legs"))
-    assert (err.reason, err.message) == (
-        WRONG_TYPE,
-        "trades.closed.v1: legs must be a list of records",
     )
 
 

@@ -328,11 +328,6 @@ class RecordReader:
             self.fail(WRONG_TYPE, name, "must be a record")
         return RecordReader(self.topic, f.nested, value, self._errors, f"{self.path(name)}.")
 
-    def whole(self, name: str) -> Any:
-        """A field's value (or default) checked whole against its schema, as decoded."""
-        f = self.schema.field(name)
-        return self._value(name, (f.kind,), f.nullable)[1]
-
 
 def read(topic: str, record: object, errors: ErrorMap = _raise) -> RecordReader:
     """Open a decoded `topic` record for typed reads; `errors` maps each RecordError onto the
