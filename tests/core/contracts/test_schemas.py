@@ -53,6 +53,7 @@ FLOW = [
     "executor.state",
     "learner.models",
     "control.breakers",
+    "control.parameters",
     "control.commands",
     "hive.heartbeats",
     "audit.events",
@@ -390,6 +391,7 @@ def test_known_partitioning_choices() -> None:
     compacted = sorted(t for t, e in TOPICS.items() if e["cleanup_policy"] == "compact")
     assert compacted == [
         "control.breakers.v1",
+        "control.parameters.v1",
         "executor.state.v1",
         "learner.models.v1",
         "registry.bots.v1",

@@ -1,0 +1,137 @@
+"""What the governor's change guard has put in force: `control.parameters` records, read once.
+
+The governor publishes one record per (scope, name) whenever a change is applied or rolled
+back; the topic is compacted, so its latest record per key is what is in force. Every service
+that uses a changeable value (the risk gate's sizing, the governor's breakers, the executor's
+limits) keeps a `ParameterBook` fed from the topic and asks it, never the record fields.
+
+- Precedence: a BOT value wins over its CELL's, which wins over the GLOBAL one; no value at
+  any level (None) means the owner's own value applies (e.g. the bot's registry value).
+- A null value, or a Kafka tombstone, takes the key out of force.
+- Rules (kind RULE, name "rule." + rule_id) are kept apart: `rules()` lists those in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from hive.contracts.readers import ErrorMap, read
+from hive.topics import CONTROL_PARAMETERS
+
+PARAMETER: Final = "PARAMETER"
+RULE: Final = "RULE"
+RULE_PREFIX: Final = "rule."
+GLOBAL_SCOPE_ID: Final = "global"
+
+
+def parameter_key(scope_level: str, scope_id: str, name: str) -> str:
+    """The record's Kafka key (schemas/topics.yaml)."""
+    return f"{scope_level}:{scope_id}:{name}"
+
+
+@dataclass(frozen=True)
+class EffectiveParameter:
+    """One `control.parameters` record."""
+
+    event_id: str
+    ts: int
+    scope_level: str
+    scope_id: str
+    name: str
+    kind: str
+    value: str | None
+    previous_value: str | None
+    change_id: str | None
+    actor: str
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return parameter_key(self.scope_level, self.scope_id, self.name)
+
+    @classmethod
+    def read(cls, record: Any, errors: ErrorMap | None = None) -> EffectiveParameter:
+        """Raises `RecordError` (or what `errors` makes of it) for a record the schema refuses."""
+        r = (
+            read(CONTROL_PARAMETERS, record)
+            if errors is None
+            else read(CONTROL_PARAMETERS, record, errors)
+        )
+        return cls(
+            event_id=r.nonempty("event_id"),
+            ts=r.integer("ts_event"),
+            scope_level=r.symbol("scope_level", known=True),
+            scope_id=r.nonempty("scope_id"),
+            name=r.nonempty("name"),
+            kind=r.symbol("kind", known=True),
+            value=r.opt_string("value"),
+            previous_value=r.opt_string("previous_value"),
+            change_id=r.opt_string("change_id"),
+            actor=r.string("actor"),
+            reason=r.string("reason"),
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The Avro record (for producers and tests)."""
+        return {
+            "event_id": self.event_id,
+            "ts_event": self.ts,
+            "ts_init": self.ts,
+            "scope_level": self.scope_level,
+            "scope_id": self.scope_id,
+            "name": self.name,
+            "kind": self.kind,
+            "value": self.value,
+            "previous_value": self.previous_value,
+            "change_id": self.change_id,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+
+
+class ParameterBook:
+    """The values and rules in force, by key, fed from `control.parameters`."""
+
+    def __init__(self) -> None:
+        self._in_force: dict[str, EffectiveParameter] = {}
+
+    def apply(self, record: Mapping[str, Any] | None, key: str | None = None) -> None:
+        """A record (raises `RecordError` if unreadable) or a tombstone for `key`."""
+        if record is None:
+            if key:
+                self._in_force.pop(key, None)
+            return
+        param = EffectiveParameter.read(record)
+        if param.value is None:
+            self._in_force.pop(param.key, None)
+        else:
+            self._in_force[param.key] = param
+
+    def value(
+        self, name: str, *, bot_id: str | None = None, cell_id: str | None = None
+    ) -> str | None:
+        """The value in force for a bot (its own, else its cell's, else the global one)."""
+        for level, scope_id in (("BOT", bot_id), ("CELL", cell_id), ("GLOBAL", GLOBAL_SCOPE_ID)):
+            if scope_id is None:
+                continue
+            param = self._in_force.get(parameter_key(level, scope_id, name))
+            if param is not None:
+                return param.value
+        return None
+
+    def number(
+        self, name: str, *, bot_id: str | None = None, cell_id: str | None = None
+    ) -> float | None:
+        """`value` as a number (the change guard only accepts decimal numbers for these)."""
+        value = self.value(name, bot_id=bot_id, cell_id=cell_id)
+        return None if value is None else float(value)
+
+    def in_force(self) -> list[EffectiveParameter]:
+        """Everything in force, by key."""
+        return [self._in_force[k] for k in sorted(self._in_force)]
+
+    def rules(self) -> list[EffectiveParameter]:
+        """The rules in force, by key."""
+        return [p for p in self.in_force() if p.kind == RULE]
