@@ -80,7 +80,7 @@ bench-relay: setup ## Runtime relay vs bare confluent-kafka relay -> bench/resul
 bench-hive: setup ## Hive latency at 50 signals/s and max throughput vs a bare relay chain -> bench/results/hive.json
 	@$(HIVE) infra up
 	@$(UV) run --frozen python bench/hive/run.py
-chaos: setup ## Full-year chaos drill: kill every service and restart Kafka mid-replay -> bench/results/chaos.json
+chaos: setup ## Full-year chaos drill, 3 disturbed runs in a row (kill every service, restart Kafka) -> bench/results/chaos.json
 	@$(HIVE) infra up
 	@$(UV) run --frozen python bench/chaos/run.py
 fuzz: setup ## 100,000 malformed raw messages and 100,000 hub API requests -> bench/results/fuzz.json

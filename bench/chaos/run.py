@@ -1,7 +1,8 @@
-"""Full-year chaos drill: the sample year replayed undisturbed, then again while every service in
-turn is SIGKILLed and the Kafka broker is restarted; trades, balances and orders must match.
+"""Full-year chaos drill: the sample year replayed undisturbed, then `--runs` times more (three by
+default, in a row) while every service in turn is SIGKILLed and the Kafka broker is restarted;
+trades, balances and orders of every disturbed run must match the undisturbed one.
 
-    uv run python bench/chaos/run.py [--bars 6225] [--kill-every 600] [--kafka-at 5200]
+    uv run python bench/chaos/run.py [--bars 6225] [--kill-every 600] [--kafka-at 5200] [--runs 3]
 
 Prints the comparison and writes bench/results/chaos.json.
 """
@@ -63,6 +64,7 @@ def main() -> int:
     ap.add_argument("--bars", type=int, default=6225, help="replay the first N bars of 2017")
     ap.add_argument("--kill-every", type=int, default=600, help="bars between two kills")
     ap.add_argument("--kafka-at", type=int, default=5200, help="bar at which Kafka restarts")
+    ap.add_argument("--runs", type=int, default=3, help="disturbed runs in a row, each compared")
     args = ap.parse_args()
     env = dict(os.environ) | infra.endpoints()
     bars = list(read_bundled_eurusd())[: args.bars]
@@ -79,29 +81,39 @@ def main() -> int:
         return Disturber(session, list(SERVICE_NAMES), args.kill_every,
                          restart_kafka=_restart_kafka, kafka_at_bar=args.kafka_at)  # fmt: skip
 
-    storm = run_drill(_config(env, "storm"), items, bots, disturb=disturb)
-    same = {
-        "trades": storm.trades == calm.trades,
-        "balances": storm.balances == calm.balances,
-        "orders": storm.fills == calm.fills,
-    }
-    ok = all(same.values()) and not storm.duplicate_orders()
-    ok = ok and not any(storm.duplicate_records.values())
+    storms: list[Outcome] = []
+    for run in range(1, args.runs + 1):
+        storms.append(run_drill(_config(env, f"storm-{run}"), items, bots, disturb=disturb))
+        print(f"disturbed run {run}: {storms[-1].seconds:.0f} s, {len(storms[-1].trades)} trades")
+    same = [
+        {
+            "trades": storm.trades == calm.trades,
+            "balances": storm.balances == calm.balances,
+            "orders": storm.fills == calm.fills,
+        }
+        for storm in storms
+    ]
+    ok = all(all(s.values()) for s in same) and not any(
+        storm.duplicate_orders() or any(storm.duplicate_records.values()) for storm in storms
+    )
     result = {
         "bars": len(bars),
         "messages": len(messages),
         "bots": len(bots),
+        "runs": args.runs,
         "identical": same,
         "passed": ok,
         "undisturbed": _summary(calm),
-        "disturbed": _summary(storm),
+        "disturbed": [_summary(storm) for storm in storms],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("identical", "passed")}, indent=2))
-    for k in ("undisturbed", "disturbed"):
-        s = result[k]
-        print(f"{k:12s} {s['seconds']:>7} s  trades {s['trades']}  balances {s['balances']}")
+    for name, o in [("undisturbed", calm)] + [
+        (f"disturbed {i}", o) for i, o in enumerate(storms, 1)
+    ]:
+        s = _summary(o)
+        print(f"{name:12s} {s['seconds']:>7} s  trades {s['trades']}  balances {s['balances']}")
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0 if ok else 1
 
