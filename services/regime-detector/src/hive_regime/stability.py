@@ -8,6 +8,7 @@ their windows share. Used by the label-stability test and bench/regime/run.py.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -67,4 +68,4 @@ def agreement(old: FittedWindow, new: FittedWindow) -> float:
 
 def refit_agreements(windows: Sequence[FittedWindow]) -> list[float]:
     """Agreement of each model with the one before it."""
-    return [agreement(a, b) for a, b in zip(windows, windows[1:], strict=False)]
+    return [agreement(a, b) for a, b in itertools.pairwise(windows)]
