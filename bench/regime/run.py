@@ -8,12 +8,22 @@
   switched off (features, one forward-filter step, the market.regimes record); target <= 1 ms.
   The filter step alone is reported too.
 - replay: the whole year through a detector with the default configuration (refits included).
-- stability: label agreement between each model and the next on the bars both windows share.
+- stability, at the settings the service ships with (RegimeSettings defaults): every model the
+  detector fits over the year against the next, on the bars both windows share (each model
+  labels its own window by forward filtering). Three variants in the same run:
+  `before` (each window fitted on its own, states named by the rule before issue 17: CHAOS =
+  highest volatility, TREND = stronger trend of the other two), `volatility_order` (the same
+  fits, states named by volatility order) and `shipped` (volatility order, each refit anchored
+  on the previous model). Per variant: min / mean agreement over all pairs, over the pairs of
+  full windows only (the measure before issue 17), Cohen's kappa (agreement beyond what the
+  label frequencies give by chance) and the labels of the bars each model labels after its fit.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import json
 import os
 import platform
@@ -23,11 +33,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hive.market import read_bundled_eurusd
 from hive_regime import RegimeConfig, RegimeDetector, feature_rows, fit_model, observations
-from hive_regime.model import RegimeModel
+from hive_regime.model import CALM, CHAOS, TREND, RegimeModel
+from hive_regime.settings import RegimeSettings
+from hive_regime.stability import FittedWindow, filtered_labels, refit_agreements, refit_windows
 
 ROOT = Path(__file__).resolve().parents[2]
 FIT_TARGET_S = 2.0
@@ -112,37 +122,78 @@ def bench_replay(bars: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _labels(model: RegimeModel, rows: list[Any]) -> list[str]:
-    log_b = model.log_emission(model.scale(observations(rows)))
-    log_alpha = np.log(model.startprob) + log_b[0]
-    out = [model.labels[int(np.argmax(log_alpha))]]
-    for t in range(1, len(rows)):
-        log_alpha = model.step_log(log_alpha, log_b[t])
-        out.append(model.labels[int(np.argmax(log_alpha))])
-    return out
+def labels_before_issue_17(model: RegimeModel) -> tuple[str, ...]:
+    """The state -> regime rule the detector had before: CHAOS = highest mean volatility,
+    TREND = of the other two the higher mean trend strength, CALM = the rest."""
+    means, n = model.means, model.means.shape[0]
+    chaos = max(range(n), key=lambda i: (means[i, 1], -i))
+    trend = max((i for i in range(n) if i != chaos), key=lambda i: (means[i, 2], -i))
+    return tuple(CHAOS if i == chaos else TREND if i == trend else CALM for i in range(n))
 
 
-def bench_stability(rows: list[Any]) -> dict[str, Any]:
-    """Each refit of the default schedule against the previous model, on shared bars."""
-    cfg = RegimeConfig()
+def _kappa(a: list[str], b: list[str]) -> float:
+    n = len(a)
+    seen = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    chance = sum(a.count(k) * b.count(k) for k in set(a)) / (n * n)
+    return (seen - chance) / (1 - chance)
+
+
+def _stability(windows: list[FittedWindow], fit_window: int, step: int) -> dict[str, Any]:
+    agreements = refit_agreements(windows)
+    full = [a for a, w in zip(agreements, windows, strict=False) if len(w.rows) == fit_window]
+    kappas = []
+    for old, new in itertools.pairwise(windows):
+        shared = len(old.rows) - next(
+            i for i, r in enumerate(old.rows) if r.close_time >= new.rows[0].close_time
+        )
+        kappas.append(
+            _kappa(
+                filtered_labels(old.model, old.rows)[-shared:],
+                filtered_labels(new.model, new.rows)[:shared],
+            )
+        )
+    # What each model says about the bars it is used for (the `step` bars after its fit
+    # roughly: here its window's last `step` rows, labelled in the window).
+    counts = dict.fromkeys((CALM, TREND, CHAOS), 0)
+    for w in windows:
+        for label in filtered_labels(w.model, w.rows)[-step:]:
+            counts[label] += 1
+    return {
+        "pairs": len(agreements),
+        "agreement": [round(a, 3) for a in agreements],
+        "agreement_min": round(min(agreements), 3),
+        "agreement_mean": round(statistics.fmean(agreements), 3),
+        "full_window_pairs": len(full),
+        "full_window_agreement_min": round(min(full), 3),
+        "full_window_agreement_mean": round(statistics.fmean(full), 3),
+        "kappa_min": round(min(kappas), 3),
+        "kappa_mean": round(statistics.fmean(kappas), 3),
+        "label_counts": counts,
+    }
+
+
+def bench_stability(bars: list[dict[str, Any]]) -> dict[str, Any]:
+    """Consecutive refits at the shipped settings: before issue 17, and now, in one run."""
+    cfg = RegimeSettings.model_construct().regime_config()
+    independent = refit_windows(bars, dataclasses.replace(cfg, anchor_weight=0.0))
+    before = [
+        FittedWindow(dataclasses.replace(w.model, labels=labels_before_issue_17(w.model)), w.rows)
+        for w in independent
+    ]
+    t0 = time.perf_counter()
+    shipped = refit_windows(bars, cfg)
+    seconds = time.perf_counter() - t0
     window, step = cfg.fit_window, cfg.refit_every
-    agreements = []
-    prev: tuple[int, RegimeModel] | None = None
-    for end in range(window, len(rows) + 1, step):
-        model = fit_model(rows[end - window : end], "EURUSD", "H1", cfg)
-        if prev is not None:
-            prev_end, prev_model = prev
-            shared = prev_end - (end - window)
-            old = _labels(prev_model, rows[prev_end - window : prev_end])[-shared:]
-            new = _labels(model, rows[end - window : end])[:shared]
-            agreements.append(sum(a == b for a, b in zip(old, new, strict=True)) / shared)
-        prev = (end, model)
     return {
         "fit_window": window,
         "refit_every": step,
-        "pairs": len(agreements),
-        "agreement_min": round(min(agreements), 3),
-        "agreement_mean": round(statistics.fmean(agreements), 3),
+        "min_fit_bars": cfg.min_fit_bars,
+        "anchor_weight": cfg.anchor_weight,
+        "fits": len(shipped),
+        "shipped_year_seconds": round(seconds, 3),
+        "before": _stability(before, window, step),
+        "volatility_order": _stability(independent, window, step),
+        "shipped": _stability(shipped, window, step),
     }
 
 
@@ -162,7 +213,7 @@ def main() -> int:
         "fit": bench_fit(rows, args.fits),
         "inference": bench_inference(bars),
         "replay": bench_replay(bars),
-        "stability": bench_stability(rows),
+        "stability": bench_stability(bars),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -183,9 +234,19 @@ def main() -> int:
         f"({rep['bars_per_s']:.0f} bars/s), regimes {rep['regime_counts']}"
     )
     print(
-        f"refit label agreement: min {stab['agreement_min']:.1%}, mean {stab['agreement_mean']:.1%} "
-        f"over {stab['pairs']} consecutive refits"
+        f"refit label agreement at the shipped settings (fit window {stab['fit_window']}, refit "
+        f"every {stab['refit_every']}, anchor weight {stab['anchor_weight']:g}), "
+        f"{stab['fits']} fits:"
     )
+    for name in ("before", "volatility_order", "shipped"):
+        v = stab[name]
+        print(
+            f"  {name:17s} all {v['pairs']} pairs: min {v['agreement_min']:.1%}, mean "
+            f"{v['agreement_mean']:.1%} (kappa min {v['kappa_min']:.2f}, mean "
+            f"{v['kappa_mean']:.2f}); full windows ({v['full_window_pairs']} pairs): min "
+            f"{v['full_window_agreement_min']:.1%}, mean {v['full_window_agreement_mean']:.1%}; "
+            f"labels {v['label_counts']}"
+        )
     print(f"written to {args.out}")
     return 0 if fit["meets_target"] and inf["meets_target"] else 1
 

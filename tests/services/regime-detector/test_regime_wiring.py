@@ -20,6 +20,7 @@ def test_the_settings_become_the_regime_config() -> None:
         regime_min_fit_bars=300,
         regime_refit_every=100,
         regime_seed=11,
+        regime_anchor_weight=250.0,
         regime_history=2_000,
     )
     assert settings.regime_config() == RegimeConfig(
@@ -35,6 +36,7 @@ def test_the_settings_become_the_regime_config() -> None:
         n_states=3,
         n_iter=100,
         tol=1e-4,
+        anchor_weight=250.0,
         seed=11,
         min_covar=1e-3,
         regime_history=2_000,
@@ -46,6 +48,8 @@ def test_a_value_the_detector_refuses_stops_the_start_with_one_line() -> None:
     with pytest.raises(SystemExit) as stop:
         RegimeSettings(regime_min_fit_bars=3_000).regime_config()
     assert str(stop.value) == "invalid regime configuration: regime config: invalid min_fit_bars"
+    with pytest.raises(ValueError, match="anchor_weight"):
+        RegimeConfig(anchor_weight=-1.0)
 
 
 def test_topics() -> None:

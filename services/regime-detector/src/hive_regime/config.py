@@ -22,6 +22,8 @@ class RegimeConfig:
         one step per bar.
     n_states: hidden states (3: CALM, TREND, CHAOS).
     n_iter / tol: EM iterations and convergence threshold of hmmlearn.
+    anchor_weight: bars a refit's prior on each state's mean and variance is worth, centred on
+        the previous model's state (see `model.py`); 0 fits every window on its own.
     seed: random_state given to hmmlearn (the initialisation itself is deterministic).
     min_covar: floor of the state variances, in standardised feature units.
     regime_history: inferences kept per symbol to tag signals with the regime at their time.
@@ -39,6 +41,7 @@ class RegimeConfig:
     n_states: int = 3
     n_iter: int = 100
     tol: float = 1e-4
+    anchor_weight: float = 1_000.0
     seed: int = 7
     min_covar: float = 1e-3
     regime_history: int = 10_000
@@ -56,6 +59,7 @@ class RegimeConfig:
             "n_states": self.n_states == 3,
             "n_iter": self.n_iter >= 1,
             "tol": self.tol > 0,
+            "anchor_weight": self.anchor_weight >= 0,
             "min_covar": self.min_covar > 0,
             "regime_history": self.regime_history >= 1,
         }

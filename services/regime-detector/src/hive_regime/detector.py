@@ -5,15 +5,17 @@ Per symbol (bars of one symbol arrive in order; duplicates and other timeframes 
 - features per bar (`features.py`); warm-up bars give none;
 - the first fit once `min_fit_bars` feature rows exist, then a refit after every
   `refit_every` further rows, each on the last `fit_window` rows (the bar that triggers the
-  fit is the last row of the window: known at its close, no look-ahead);
+  fit is the last row of the window: known at its close, no look-ahead), anchored on the
+  symbol's previous model (`anchor_weight`, see `model.py`);
 - after a fit, the forward filter is run over the last `inference_window` rows; then it steps
   once per bar. The regime of a bar is the most probable state's label under the filtered
   probabilities P(state at t | rows up to t) — never smoothed with later bars.
 
 Nothing here reads a clock or draws a random number that is not seeded: the same bars give
 the same records, model versions and SHA-256 fingerprints, bit for bit. Note that the refit
-schedule counts bars from the symbol's first bar, so a restarted service reproduces the same
-models only when it is fed the symbol's bars from the same first bar.
+schedule counts bars from the symbol's first bar, and each refit is anchored on the model
+before it, so a restarted service reproduces the same models only when it is fed the symbol's
+bars from the same first bar.
 """
 
 from __future__ import annotations
@@ -166,7 +168,8 @@ class RegimeDetector:
         rows = list(st.rows)
         st.rows_since_fit = 0
         try:
-            model = fit_model(rows[-cfg.fit_window :], symbol, cfg.timeframe, cfg)
+            window = rows[-cfg.fit_window :]
+            model = fit_model(window, symbol, cfg.timeframe, cfg, previous=st.model)
         except RegimeFitError:
             self.stats.fit_failures += 1
             if st.model is not None and st.log_alpha is not None:

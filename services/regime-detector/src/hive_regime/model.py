@@ -4,20 +4,26 @@ Fit (deterministic, bit for bit on the same input):
 
 1. Observations: (log_return, ln rolling_vol, trend_strength) per bar, standardised with the
    training window's mean and standard deviation (kept in the model).
-2. Initialisation without randomness: the rows are sorted by volatility and cut in three
-   equal parts; each part gives a state's starting mean and variance; start probabilities are
-   equal and the transition matrix starts at 0.95 on the diagonal. (`seed` is still given to
-   hmmlearn for anything it might draw.)
-3. EM with hmmlearn's `GaussianHMM` (diagonal covariances).
+2. Initialisation without randomness. First fit: the rows are sorted by volatility and cut in
+   three equal parts; each part gives a state's starting mean and variance. Refit (a previous
+   model is given): each state starts from the previous model's state, rescaled to this
+   window. Start probabilities are equal and the transition matrix starts at 0.95 on the
+   diagonal. (`seed` is still given to hmmlearn for anything it might draw.)
+3. EM with hmmlearn's `GaussianHMM` (diagonal covariances). A refit is anchored on the previous
+   model (`anchor_weight`): each state's mean and variance have a prior centred on the previous
+   state's, worth `anchor_weight` bars (maximum a posteriori EM; convergence is judged on the
+   log-likelihood plus the log prior, which EM increases). A window then moves the regime
+   boundaries by part of what it would alone, so consecutive refits label the bars they share
+   alike; 0 gives independent fits.
 
-Label mapping, from the fitted state means (so labels, not state indices, are stable across
-refits): CHAOS = the state with the highest mean volatility; TREND = of the other two, the one
-with the highest mean trend strength (EMA gap in ATR); CALM = the remaining one. Ties go to
-the lower state index.
+Label mapping, from the fitted state means: the states ordered by mean volatility are CALM
+(lowest), TREND (middle), CHAOS (highest); ties go to the lower state index. Volatility is
+what separates the states (they start from volatility terciles); ordering on trend strength
+too (the rule before issue 17) swapped CALM and TREND between refits on EURUSD 2017.
 
-Fingerprint: SHA-256 over a small canonical header (format, feature names, windows) and the
-little-endian float64 bytes of the scaler, start probabilities, transition matrix, means,
-diagonal variances and the label order.
+Fingerprint: SHA-256 over a small canonical header (format, feature names, windows, anchor
+weight, the fingerprint of the model it was anchored on) and the little-endian float64 bytes of
+the scaler, start probabilities, transition matrix, means, diagonal variances and the labels.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ REGIMES = (CALM, TREND, CHAOS)
 _VOL, _TREND = 1, 2  # feature columns
 _LOG_2PI = math.log(2.0 * math.pi)
 _VOL_FLOOR = 1e-12
-FORMAT = "hive-regime-hmm/1"
+FORMAT = "hive-regime-hmm/2"
 
 # hmmlearn logs every non-monotone EM step; the fit's outcome is what matters here.
 logging.getLogger("hmmlearn").setLevel(logging.ERROR)
@@ -82,6 +88,7 @@ class RegimeModel:
     means: FloatArray  # (states, features), standardised units
     variances: FloatArray  # (states, features), diagonal
     labels: tuple[str, ...]
+    anchored_on: str | None  # fingerprint of the previous model the fit was anchored on
     sha256: str
     version: str
     log_likelihood: float
@@ -148,6 +155,7 @@ class RegimeModel:
         return {
             "version": self.version,
             "sha256": self.sha256,
+            "anchored_on": self.anchored_on,
             "fitted_at": self.fitted_at,
             "rows": self.n_rows,
             "log_likelihood": self.log_likelihood,
@@ -163,21 +171,38 @@ def _logsumexp(a: FloatArray) -> float:
 
 
 def map_labels(means: FloatArray) -> tuple[str, ...]:
-    """State -> regime from standardised state means (see the module doc). Deterministic."""
-    n = means.shape[0]
-    order = list(range(n))
-    chaos = max(order, key=lambda i: (means[i, _VOL], -i))
-    rest = [i for i in order if i != chaos]
-    trend = max(rest, key=lambda i: (means[i, _TREND], -i))
-    labels = [CALM] * n
-    labels[chaos] = CHAOS
-    labels[trend] = TREND
+    """State -> regime from standardised state means: by mean volatility, CALM < TREND < CHAOS
+    (see the module doc). Deterministic."""
+    by_vol = sorted(range(means.shape[0]), key=lambda i: (means[i, _VOL], i))
+    labels = [""] * means.shape[0]
+    for state, label in zip(by_vol, REGIMES, strict=True):
+        labels[state] = label
     return tuple(labels)
+
+
+class _AnchoredHMM(GaussianHMM):  # type: ignore[misc]
+    """GaussianHMM whose EM convergence is judged on log-likelihood + log prior.
+
+    hmmlearn's M-step already maximises the posterior when means_weight / covars_prior are
+    set, but its monitor watches the likelihood alone, which a prior may lower: EM would stop
+    after a step or two. The log prior of the diagonal Normal-inverse-gamma prior whose
+    maximum is hmmlearn's M-step (up to a constant) is
+    sum over states and features of -(covars_weight - 1)/2 ln var
+    - (means_weight (mean - means_prior)^2 + covars_prior) / (2 var)."""
+
+    def _compute_lower_bound(self, curr_logprob: float) -> float:
+        var = self._covars_
+        diff = self.means_ - self.means_prior
+        log_prior = -0.5 * (self.covars_weight - 1) * np.log(var) - (
+            self.means_weight * diff * diff + self.covars_prior
+        ) / (2 * var)
+        return float(curr_logprob + log_prior.sum())
 
 
 def fingerprint(
     config: RegimeConfig,
     *,
+    anchored_on: str | None,
     scale_mean: FloatArray,
     scale_std: FloatArray,
     startprob: FloatArray,
@@ -194,6 +219,8 @@ def fingerprint(
         "trend_slow": config.trend_slow,
         "atr_period": config.atr_period,
         "covariance": "diag",
+        "anchor_weight": config.anchor_weight,
+        "anchored_on": anchored_on,
         "labels": list(labels),
     }
     h = hashlib.sha256(json.dumps(header, sort_keys=True, separators=(",", ":")).encode())
@@ -207,9 +234,14 @@ def model_version(symbol: str, timeframe: str, fitted_at: int) -> str:
 
 
 def fit_model(
-    rows: Sequence[FeatureRow], symbol: str, timeframe: str, config: RegimeConfig
+    rows: Sequence[FeatureRow],
+    symbol: str,
+    timeframe: str,
+    config: RegimeConfig,
+    previous: RegimeModel | None = None,
 ) -> RegimeModel:
-    """Fit the HMM on `rows` (a symbol's most recent feature rows, in time order)."""
+    """Fit the HMM on `rows` (a symbol's most recent feature rows, in time order), anchored on
+    `previous` (the symbol's model before this refit) when given and `anchor_weight` > 0."""
     k = config.n_states
     if len(rows) < 10 * k:
         raise RegimeFitError(f"{symbol}: {len(rows)} rows, need at least {10 * k}")
@@ -218,26 +250,42 @@ def fit_model(
     std = raw.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     x = (raw - mean) / std
+    anchor = previous if config.anchor_weight > 0 else None
 
-    # Deterministic initialisation: volatility terciles.
-    order = np.argsort(x[:, _VOL], kind="stable")
-    parts = np.array_split(order, k)
-    init_means = np.stack([x[p].mean(axis=0) for p in parts])
-    init_vars = np.stack([np.maximum(x[p].var(axis=0), config.min_covar) for p in parts])
     trans = np.full((k, k), 0.05 / (k - 1))
     np.fill_diagonal(trans, 0.95)
-
-    hmm = GaussianHMM(
-        n_components=k,
-        covariance_type="diag",
-        n_iter=config.n_iter,
-        tol=config.tol,
-        random_state=config.seed,
-        min_covar=config.min_covar,
-        init_params="",
-        params="stmc",
-        implementation="log",
-    )
+    hmm_args: dict[str, Any] = {
+        "n_components": k,
+        "covariance_type": "diag",
+        "n_iter": config.n_iter,
+        "tol": config.tol,
+        "random_state": config.seed,
+        "min_covar": config.min_covar,
+        "init_params": "",
+        "params": "stmc",
+        "implementation": "log",
+    }
+    if anchor is None:
+        # Deterministic initialisation: volatility terciles.
+        order = np.argsort(x[:, _VOL], kind="stable")
+        parts = np.array_split(order, k)
+        init_means = np.stack([x[p].mean(axis=0) for p in parts])
+        init_vars = np.stack([np.maximum(x[p].var(axis=0), config.min_covar) for p in parts])
+        hmm = GaussianHMM(**hmm_args)
+    else:
+        # The previous model's states in this window's standardised units, as start and prior.
+        w = config.anchor_weight
+        init_means = (anchor.means * anchor.scale_std + anchor.scale_mean - mean) / std
+        init_vars = np.maximum(anchor.variances * (anchor.scale_std / std) ** 2, config.min_covar)
+        # hmmlearn's M-step: var = (covars_prior + ...) / (covars_weight - 1 + n), so the
+        # previous variance counts as w bars, like the previous mean (means_weight).
+        hmm = _AnchoredHMM(
+            **hmm_args,
+            means_prior=init_means,
+            means_weight=w,
+            covars_prior=w * init_vars,
+            covars_weight=w + 1,
+        )
     hmm.startprob_ = np.full(k, 1.0 / k)
     hmm.transmat_ = trans
     hmm.means_ = init_means
@@ -260,8 +308,10 @@ def fit_model(
     transmat = np.maximum(transmat, 1e-300)
     labels = map_labels(means)
     fitted_at = rows[-1].close_time
+    anchored_on = anchor.sha256 if anchor is not None else None
     sha = fingerprint(
         config,
+        anchored_on=anchored_on,
         scale_mean=mean,
         scale_std=std,
         startprob=startprob,
@@ -282,6 +332,7 @@ def fit_model(
         means=means,
         variances=variances,
         labels=labels,
+        anchored_on=anchored_on,
         sha256=sha,
         version=model_version(symbol, timeframe, fitted_at),
         log_likelihood=log_likelihood,
