@@ -80,7 +80,7 @@ class HeldOrders:
         order = HeldOrder.from_intent(intent)
         bots = self._by_signal.setdefault(order.signal_id, {})
         known = bots.get(order.bot_id)
-        if known is not None and known.revision > order.revision:
+        if known is not None and known.revision >= order.revision:  # a repeat changes nothing
             return
         bots[order.bot_id] = order
         self._clock = max(self._clock, order.ts_event)

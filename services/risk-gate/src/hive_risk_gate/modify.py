@@ -91,95 +91,158 @@ def judge_modification(
 ) -> Decision:
     """The decision on `update` for `order` of `bot` (see the module doc). `bot` None (no longer
     in the registry): exits still pass, anything adding risk is denied."""
-    mode = normalise_breaker_mode(breaker_mode)
-    acct = account_state(bot, account) if bot is not None else None
-    verdict = _verdict(update, order, bot, acct, mode, policy, catalogue, sizing, governor_alive)
-    return Decision(_record(update, order, bot, acct, mode, verdict))
+    case = _Case(
+        update=update,
+        order=order,
+        bot=bot,
+        acct=account_state(bot, account) if bot is not None else None,
+        mode=normalise_breaker_mode(breaker_mode),
+        policy=policy,
+        catalogue=catalogue,
+        sizing=sizing,
+        governor_alive=governor_alive,
+    )
+    return Decision(case.record(case.verdict()))
 
 
-def _verdict(
-    update: SignalUpdate,
-    order: HeldOrder,
-    bot: Bot | None,
-    acct: AccountState | None,
-    mode: BreakerMode,
-    policy: PolicyFn | None,
-    catalogue: InstrumentCatalogue,
-    sizing: SizingConfig,
-    governor_alive: bool,
-) -> _Verdict:
-    action = update.action
-    if action in EXITS:
-        return _Verdict(True, [Reason.MODIFICATION_EXIT])
-    if action == "BREAKEVEN":
-        return _Verdict(True, [Reason.MODIFICATION_BREAKEVEN])
-    if action != "MOVE_SL":  # MOVE_TP: the stop, hence the risk, is unchanged
-        return _Verdict(True, [Reason.MODIFICATION_NO_ADDED_RISK])
-    assert update.price is not None
-    sign = 1.0 if order.is_long else -1.0
-    if order.stop_loss is None or (update.price - order.stop_loss) * sign >= 0:
-        return _Verdict(True, [Reason.MODIFICATION_TIGHTENS])
-    if order.entry is not None and (order.entry - update.price) * sign <= 0:
-        return _Verdict(True, [Reason.MODIFICATION_NO_ADDED_RISK])  # still in profit
-    return _judge_widening(update, order, bot, acct, mode, policy, catalogue, sizing, governor_alive)
+@dataclass(frozen=True)
+class _Case:
+    """One (update, held order, bot) and what the judgement reads."""
 
+    update: SignalUpdate
+    order: HeldOrder
+    bot: Bot | None
+    acct: AccountState | None
+    mode: BreakerMode
+    policy: PolicyFn | None
+    catalogue: InstrumentCatalogue
+    sizing: SizingConfig
+    governor_alive: bool
 
-def _judge_widening(
-    update: SignalUpdate,
-    order: HeldOrder,
-    bot: Bot | None,
-    acct: AccountState | None,
-    mode: BreakerMode,
-    policy: PolicyFn | None,
-    catalogue: InstrumentCatalogue,
-    sizing: SizingConfig,
-    governor_alive: bool,
-) -> _Verdict:
-    def deny(*reasons: str, **more: Any) -> _Verdict:
-        return _Verdict(False, list(reasons), adds_risk=True, **more)
+    def verdict(self) -> _Verdict:
+        update, order = self.update, self.order
+        action = update.action
+        if action in EXITS:
+            return _Verdict(True, [Reason.MODIFICATION_EXIT])
+        if action == "BREAKEVEN":
+            return _Verdict(True, [Reason.MODIFICATION_BREAKEVEN])
+        if action != "MOVE_SL":  # MOVE_TP: the stop, hence the risk, is unchanged
+            return _Verdict(True, [Reason.MODIFICATION_NO_ADDED_RISK])
+        assert update.price is not None
+        sign = 1.0 if order.is_long else -1.0
+        if order.stop_loss is None or (update.price - order.stop_loss) * sign >= 0:
+            return _Verdict(True, [Reason.MODIFICATION_TIGHTENS])
+        if order.entry is not None and (order.entry - update.price) * sign <= 0:
+            return _Verdict(True, [Reason.MODIFICATION_NO_ADDED_RISK])  # still in profit
+        return self.widening()
 
-    if bot is None or acct is None:
-        return deny(Reason.MODIFICATION_NO_NEW_RISK, details={"bot": "not in the registry"})
-    if not governor_alive:
-        return deny(Reason.GOVERNOR_SILENT)
-    if mode in NO_NEW_POSITIONS:
-        return deny(Reason.MODIFICATION_NO_NEW_RISK)
-    inst = catalogue.get(order.symbol)
-    if inst is None:
-        return deny(Reason.SIZING_UNKNOWN_INSTRUMENT)
-    multiplier = REDUCED_CAPACITY_MULTIPLIER if mode == "REDUCED_CAPACITY" else 1.0
-    try:
-        risk = stop_risk(
-            inst,
-            order.account_currency,
-            stop_loss=update.price,
-            entries=[order.entry],
-            config=sizing,
+    def widening(self) -> _Verdict:
+        update, order, bot, acct, mode = self.update, self.order, self.bot, self.acct, self.mode
+
+        def deny(*reasons: str, **more: Any) -> _Verdict:
+            return _Verdict(False, list(reasons), adds_risk=True, **more)
+
+        if bot is None or acct is None:
+            return deny(Reason.MODIFICATION_NO_NEW_RISK, details={"bot": "not in the registry"})
+        guard = self._guard()
+        if guard is not None:
+            return deny(guard)
+        inst = self.catalogue.get(order.symbol)
+        if inst is None:
+            return deny(Reason.SIZING_UNKNOWN_INSTRUMENT)
+        multiplier = REDUCED_CAPACITY_MULTIPLIER if mode == "REDUCED_CAPACITY" else 1.0
+        try:
+            risk = stop_risk(
+                inst,
+                order.account_currency,
+                stop_loss=update.price,
+                entries=[order.entry],
+                config=self.sizing,
+            )
+            budget = size_position(
+                equity=acct.equity,
+                risk_per_trade_pct=risk_per_trade_pct(bot),
+                risk_per_lot=risk.risk_per_lot,
+                size_multiplier=multiplier,
+                config=self.sizing,
+            )
+        except SizingError as exc:
+            return deny(exc.reason, details={"sizing_error": exc.detail})
+        new_risk = round(risk.risk_per_lot * order.quantity, 6)
+        new_pct = new_risk / acct.equity * 100.0
+        allowance = acct.equity * budget.target_pct / 100.0
+        details = {
+            "new_stop_loss": _s(update.price or 0.0),
+            "previous_stop_loss": _s(order.stop_loss or 0.0),
+            "quantity": _s(order.quantity),
+            "new_risk_pct": _s(new_pct),
+            "allowed_risk_amount": _s(round(allowance, 6)),
+            "allowed_risk_pct": _s(budget.target_pct),
+            "cap": budget.cap,
+        }
+        if new_risk > allowance + _TOLERANCE:
+            return deny(
+                Reason.MODIFICATION_ABOVE_RISK_PER_TRADE, risk_amount=new_risk, details=details
+            )
+        doc = modification_policy_input(
+            update=update,
+            bot=bot,
+            account=acct,
+            breaker_mode=mode,
+            risk_amount=new_risk,
+            risk_pct=new_pct,
+            allowed_risk_pct=budget.target_pct,
         )
-        budget = size_position(
-            equity=acct.equity,
-            risk_per_trade_pct=risk_per_trade_pct(bot),
-            risk_per_lot=risk.risk_per_lot,
-            size_multiplier=multiplier,
-            config=sizing,
-        )
-    except SizingError as exc:
-        return deny(exc.reason, details={"sizing_error": exc.detail})
-    new_risk = round(risk.risk_per_lot * order.quantity, 6)
-    new_pct = new_risk / acct.equity * 100.0
-    allowance = acct.equity * budget.target_pct / 100.0
-    details = {
-        "new_stop_loss": _s(update.price or 0.0),
-        "previous_stop_loss": _s(order.stop_loss or 0.0),
-        "quantity": _s(order.quantity),
-        "new_risk_pct": _s(new_pct),
-        "allowed_risk_amount": _s(round(allowance, 6)),
-        "allowed_risk_pct": _s(budget.target_pct),
-        "cap": budget.cap,
-    }
-    if new_risk > allowance + _TOLERANCE:
-        return deny(Reason.MODIFICATION_ABOVE_RISK_PER_TRADE, risk_amount=new_risk, details=details)
-    return _ask_policy(update, bot, acct, mode, policy, new_risk, new_pct, budget.target_pct, details)
+        return _ask_policy(self.policy, doc, new_risk, details)
+
+    def _guard(self) -> str | None:
+        """Why no risk may be added now, whatever the policy says (None: it may be asked)."""
+        if not self.governor_alive:
+            return Reason.GOVERNOR_SILENT
+        if self.mode in NO_NEW_POSITIONS:
+            return Reason.MODIFICATION_NO_NEW_RISK
+        return None
+
+    def record(self, verdict: _Verdict) -> dict[str, Any]:
+        update, order, bot, acct = self.update, self.order, self.bot, self.acct
+        return {
+            "event_id": modification_id_for(update.event_id, order.bot_id),
+            "ts_event": update.ts_event,
+            "ts_init": update.ts_event,
+            "signal_id": order.signal_id,
+            "signal_revision": order.revision,
+            "bot_id": order.bot_id,
+            "cell_id": bot.cell_id if bot is not None else order.cell_id,
+            "source": update.source,
+            "symbol": order.symbol,
+            "direction": order.side,
+            "allowed": verdict.allowed,
+            "reasons": verdict.reasons,
+            "policy_bundle_version": verdict.bundle_version,
+            "strategy_card": order.strategy_card,
+            "requested_size": None,
+            "approved_size": None,
+            "risk_amount": verdict.risk_amount,
+            "account_currency": order.account_currency,
+            "equity_used": acct.equity if acct is not None else None,
+            "breaker_mode": self.mode,
+            "confidence_used": update.confidence,
+            "confidence_source": "PARSER",
+            "model_version": None,
+            "regime": "UNKNOWN",
+            "order_id": order.order_id,
+            "shadow": order.shadow,
+            "details": dict(sorted((verdict.details or {}).items())),
+            "kind": "MODIFICATION",
+            "modification": {
+                "update_event_id": update.event_id,
+                "action": update.action,
+                "price": update.price,
+                "fraction": update.fraction,
+                "tp_index": update.tp_index,
+                "adds_risk": verdict.adds_risk,
+            },
+        }
 
 
 def modification_policy_input(
@@ -209,25 +272,9 @@ def modification_policy_input(
 
 
 def _ask_policy(
-    update: SignalUpdate,
-    bot: Bot,
-    acct: AccountState,
-    mode: BreakerMode,
-    policy: PolicyFn | None,
-    new_risk: float,
-    new_pct: float,
-    allowed_pct: float,
-    details: dict[str, str],
+    policy: PolicyFn | None, doc: dict[str, Any], new_risk: float, details: dict[str, str]
 ) -> _Verdict:
-    doc = modification_policy_input(
-        update=update,
-        bot=bot,
-        account=acct,
-        breaker_mode=mode,
-        risk_amount=new_risk,
-        risk_pct=new_pct,
-        allowed_risk_pct=allowed_pct,
-    )
+    """The rule set's answer about a stop moved away from the entry (fail closed)."""
     try:
         if policy is None:
             raise RuntimeError("no modification policy configured")
@@ -250,51 +297,3 @@ def _ask_policy(
         return _Verdict(False, [Reason.POLICY_INVALID_OUTPUT], True, new_risk, None, details)
     codes = sorted(set(reasons)) or ([] if allow else [Reason.POLICY_DENIED])
     return _Verdict(allow, codes, True, new_risk, version, details)
-
-
-def _record(
-    update: SignalUpdate,
-    order: HeldOrder,
-    bot: Bot | None,
-    acct: AccountState | None,
-    mode: BreakerMode,
-    verdict: _Verdict,
-) -> dict[str, Any]:
-    return {
-        "event_id": modification_id_for(update.event_id, order.bot_id),
-        "ts_event": update.ts_event,
-        "ts_init": update.ts_event,
-        "signal_id": order.signal_id,
-        "signal_revision": order.revision,
-        "bot_id": order.bot_id,
-        "cell_id": bot.cell_id if bot is not None else order.cell_id,
-        "source": update.source,
-        "symbol": order.symbol,
-        "direction": order.side,
-        "allowed": verdict.allowed,
-        "reasons": verdict.reasons,
-        "policy_bundle_version": verdict.bundle_version,
-        "strategy_card": order.strategy_card,
-        "requested_size": None,
-        "approved_size": None,
-        "risk_amount": verdict.risk_amount,
-        "account_currency": order.account_currency,
-        "equity_used": acct.equity if acct is not None else None,
-        "breaker_mode": mode,
-        "confidence_used": update.confidence,
-        "confidence_source": "PARSER",
-        "model_version": None,
-        "regime": "UNKNOWN",
-        "order_id": order.order_id,
-        "shadow": order.shadow,
-        "details": dict(sorted((verdict.details or {}).items())),
-        "kind": "MODIFICATION",
-        "modification": {
-            "update_event_id": update.event_id,
-            "action": update.action,
-            "price": update.price,
-            "fraction": update.fraction,
-            "tp_index": update.tp_index,
-            "adds_risk": verdict.adds_risk,
-        },
-    }

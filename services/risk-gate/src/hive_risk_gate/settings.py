@@ -40,7 +40,9 @@ class RiskGateSettings(ServiceSettings):
     def opa_modification_policy(self) -> OpaPolicy:
         """The OPA client asking the modification rule set (same server and timeout)."""
         try:
-            return OpaPolicy(self.opa_url, timeout_s=self.opa_timeout_s, package=MODIFICATION_PACKAGE)
+            return OpaPolicy(
+                self.opa_url, timeout_s=self.opa_timeout_s, package=MODIFICATION_PACKAGE
+            )
         except ValueError as exc:
             raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
 

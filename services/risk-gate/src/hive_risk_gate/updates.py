@@ -26,7 +26,9 @@ class UpdateInputError(ValueError):
 def _input_error(err: RecordError) -> UpdateInputError:
     if err.reason == UNKNOWN_SYMBOL and err.path == "action":
         return UpdateInputError("unknown_action", err.message)
-    return UpdateInputError("missing_field" if err.reason == MISSING_FIELD else "bad_field", err.message)
+    return UpdateInputError(
+        "missing_field" if err.reason == MISSING_FIELD else "bad_field", err.message
+    )
 
 
 @dataclass(frozen=True)

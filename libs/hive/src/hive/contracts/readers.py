@@ -332,7 +332,9 @@ class RecordReader:
         """A nullable nested record: None when null or absent, else read like `record_of`."""
         f = self.schema.field(name)
         if f.nested is None or not f.nullable:
-            raise ContractMismatchError(f"{self.topic}: {self.path(name)} is not an optional record")
+            raise ContractMismatchError(
+                f"{self.topic}: {self.path(name)} is not an optional record"
+            )
         value = self.record.get(name)
         if value is None:
             return None
