@@ -15,8 +15,8 @@ from hive.runtime import InboundRecord
 from hive.topics import AUDIT_EVENTS, ORDERS_DECISIONS, ORDERS_INTENTS
 from hive.winprob import Prior, dump_artifact, prior_model, sha256_hex
 from hive_risk_gate.control import ModelRelease
-from hive_risk_gate.model_loader import ReleaseLoader
 from hive_risk_gate.gate import RiskGate
+from hive_risk_gate.model_loader import ReleaseLoader
 from hive_risk_gate.service import CHAIN_ID, restart_store
 from hive_risk_gate.settings import RiskGateSettings
 
