@@ -69,8 +69,8 @@ def holding_gate(policy: ModificationPolicy | None = None) -> RiskGate:
 
 
 def update(action: str, n: int = 1, **fields: Any) -> dict[str, Any]:
-    record = copy.deepcopy(UPDATE)
-    record.update(action=action, event_id=f"fx-vip:18431:r0:u{n}", **fields)
+    record: dict[str, Any] = copy.deepcopy(UPDATE)
+    record.update(fields, action=action, event_id=f"fx-vip:18431:r0:u{n}")
     return record
 
 
@@ -252,7 +252,8 @@ def test_a_partial_close_leaves_less_at_risk_for_a_later_widening() -> None:
 
 def test_a_foreign_sources_close_or_move_is_refused_and_changes_nothing() -> None:
     gate = holding_gate()
-    for action, fields in (("CLOSE_ALL", {}), ("MOVE_SL", {"price": 1.1100})):
+    cases: list[tuple[str, dict[str, Any]]] = [("CLOSE_ALL", {}), ("MOVE_SL", {"price": 1.1100})]
+    for action, fields in cases:
         with pytest.raises(UpdateInputError) as refused:
             gate.on_update(update(action, source="eurusd-alerts", **fields))
         assert refused.value.reason == "foreign_signal"
@@ -298,7 +299,8 @@ def test_a_restart_rebuilds_the_held_orders_from_what_the_gate_published() -> No
     restarted = RiskGate(allow_entries)
     restarted.restore_held(intents, published)
     assert restarted.held.holders(SIGNAL) == before
-    assert (before[0].stop_loss, before[0].quantity) == (1.1190, pytest.approx(0.85))
+    assert before[0].stop_loss == 1.1190
+    assert before[0].quantity == pytest.approx(0.85)
 
 
 def test_held_orders_older_than_the_horizon_are_forgotten() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +252,7 @@ class RiskGate:
         return decisions
 
     def restore_held(
-        self, intents: list[Mapping[str, Any]], decisions: list[Mapping[str, Any]]
+        self, intents: Sequence[Mapping[str, Any]], decisions: Sequence[Mapping[str, Any]]
     ) -> None:
         """Rebuild the held orders at start from the gate's published intents and decisions
         (each list in topic order per partition): every order first, then what allowed
