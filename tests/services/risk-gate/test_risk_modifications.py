@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,25 @@ def test_a_stop_widened_beyond_the_risk_per_trade_is_refused_with_its_reason() -
     assert (d["details"]["allowed_risk_amount"], d["details"]["cap"]) == ("1000", "risk_per_trade")
     assert policy.calls == []  # refused before the rule set is asked
     assert stop_of(gate) == 1.1175  # nothing moved
+
+
+def _shape(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _shape(v) for k, v in doc.items()}
+    return type(doc).__name__ if not isinstance(doc, int | float) else "number"
+
+
+def test_the_rule_set_is_asked_the_contracts_question() -> None:
+    contract = (ROOT / "policies/CONTRACT.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", contract, re.DOTALL)
+    question, answer = (json.loads(b) for b in blocks[2:4])
+    policy = ModificationPolicy(answer)
+    gate = holding_gate(policy)
+    d = decide_one(gate, update("MOVE_SL", price=1.1160))
+    [asked] = policy.calls
+    assert _shape(asked) == _shape(question)
+    assert asked["modification"]["risk_amount"] == question["modification"]["risk_amount"]
+    assert (d["allowed"], d["policy_bundle_version"]) == (True, answer["bundle_version"])
 
 
 def test_a_stop_widened_within_the_allowance_asks_the_rule_set_and_moves() -> None:
