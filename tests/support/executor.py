@@ -191,7 +191,7 @@ def update(
         "event_id": event_id or f"test:{action}:{ts}",
         "ts_event": ts,
         "ts_init": ts,
-        "source": "test",
+        "source": FEATURES["source"],  # the intents' own source
         "message_id": str(ts),
         "revision": 0,
         "update_index": 0,
@@ -207,6 +207,51 @@ def update(
         "raw_text": "",
         "reply_to": None,
         "parser_version": "test",
+    }
+
+
+def allowed_for(
+    upd: Mapping[str, Any], bot_id: str = "b1", *, allowed: bool = True, source: str | None = None
+) -> dict[str, Any]:
+    """The risk gate's MODIFICATION decision on a `signals.updates` record for one bot (as the
+    gate writes it: event_id = the update's + ':' + bot_id)."""
+    return {
+        "event_id": f"{upd['event_id']}:{bot_id}",
+        "ts_event": upd["ts_event"],
+        "ts_init": upd["ts_event"],
+        "signal_id": upd["target_signal_id"],
+        "signal_revision": 0,
+        "bot_id": bot_id,
+        "cell_id": "c1",
+        "source": source or upd["source"],
+        "symbol": upd["symbol"],
+        "direction": "BUY",
+        "allowed": allowed,
+        "reasons": [] if allowed else ["modification.above_risk_per_trade"],
+        "policy_bundle_version": None,
+        "strategy_card": "follow",
+        "requested_size": None,
+        "approved_size": None,
+        "risk_amount": None,
+        "account_currency": "USD",
+        "equity_used": None,
+        "breaker_mode": "NONE",
+        "confidence_used": 0.9,
+        "confidence_source": "PARSER",
+        "model_version": None,
+        "regime": "UNKNOWN",
+        "order_id": None,
+        "shadow": False,
+        "details": {},
+        "kind": "MODIFICATION",
+        "modification": {
+            "update_event_id": upd["event_id"],
+            "action": upd["action"],
+            "price": upd["price"],
+            "fraction": upd["fraction"],
+            "tp_index": upd["tp_index"],
+            "adds_risk": False,
+        },
     }
 
 
@@ -295,8 +340,22 @@ class Harness:
         record = what if isinstance(what, Mapping) else intent(what, **kw)
         return self._take(self.engine.on_intent(record))
 
-    def update(self, action: str, **kw: Any) -> list[Output]:
-        return self._take(self.engine.on_update(update(action, **kw)))
+    def update(
+        self,
+        action: str,
+        *,
+        bots: Iterable[str] = ("b1",),
+        allowed: bool = True,
+        source: str | None = None,
+        **kw: Any,
+    ) -> list[Output]:
+        """A signal update as the risk gate passes it on: a MODIFICATION decision per bot."""
+        upd = update(action, **kw)
+        out: list[Output] = []
+        for bot_id in bots:
+            decision = allowed_for(upd, bot_id, allowed=allowed, source=source)
+            out += self._take(self.engine.on_decision(decision))
+        return out
 
     def command(self, name: str, **kw: Any) -> list[Output]:
         return self._take(self.engine.on_command(command(name, **kw)))
@@ -344,8 +403,8 @@ def replay(engine: Executor, events: Iterable[tuple[str, Any]]) -> list[Output]:
             out += engine.on_bar(record)
         elif kind == "intent":
             out += engine.on_intent(record)
-        elif kind == "update":
-            out += engine.on_update(record)
+        elif kind == "decision":
+            out += engine.on_decision(record)
         elif kind == "command":
             out += engine.on_command(record)
         elif kind == "breaker":
@@ -411,30 +470,13 @@ def scenario(n_bars: int = 400, lag: int = 3) -> list[tuple[str, Any]]:
                 )
                 pending.append((i + lag, ("intent", rec)))
             if i % 3 == 0:
-                pending.append(
-                    (
-                        i + 4,
-                        (
-                            "update",
-                            update("BREAKEVEN", ts=bars[i + 1]["ts_event"] + 1, target=signal),
-                        ),
-                    )
-                )
+                upd = update("BREAKEVEN", ts=bars[i + 1]["ts_event"] + 1, target=signal)
+                pending += [(i + 4, ("decision", allowed_for(upd, b))) for b in ("b1", "b2", "b3")]
             if i % 5 == 0:
-                pending.append(
-                    (
-                        i + 2,
-                        (
-                            "update",
-                            update(
-                                "CLOSE_PARTIAL",
-                                ts=b["ts_event"] + 7200_000,
-                                target=signal,
-                                fraction=0.5,
-                            ),
-                        ),
-                    )
+                upd = update(
+                    "CLOSE_PARTIAL", ts=b["ts_event"] + 7200_000, target=signal, fraction=0.5
                 )
+                pending += [(i + 2, ("decision", allowed_for(upd, b))) for b in ("b1", "b2", "b3")]
         if i == 150:
             events.append(("breaker", breaker("BOT", "b2", "SHADOW_MODE")))
         if i == 250:

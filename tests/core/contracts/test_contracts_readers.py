@@ -205,6 +205,28 @@ def test_a_nested_record_missing_or_of_the_wrong_type() -> None:
     assert (err.reason, err.message) == (WRONG_TYPE, "signals.scored.v1: market must be a record")
 
 
+def test_an_optional_nested_record() -> None:
+    entry = read(ORDERS_DECISIONS, example("orders_decisions"))
+    assert entry.opt_record_of("modification") is None
+    mod = {"update_event_id": "fx-vip:18431:r0:u1", "action": "MOVE_SL", "price": 1.1}
+    got = read(ORDERS_DECISIONS, example("orders_decisions", modification=mod))
+    nested = got.opt_record_of("modification")
+    assert nested is not None
+    assert (nested.symbol("action"), nested.opt_number("price"), nested.flag("adds_risk")) == (
+        "MOVE_SL",
+        1.1,
+        False,
+    )
+    wrong = read(ORDERS_DECISIONS, example("orders_decisions", modification=[1]))
+    err = error_of(lambda: wrong.opt_record_of("modification"))
+    assert (err.reason, err.message) == (
+        WRONG_TYPE,
+        "orders.decisions.v1: modification must be a record or null",
+    )
+    with pytest.raises(ContractMismatchError, match="is not an optional record"):
+        read(SIGNALS_SCORED, example("signals_scored")).opt_record_of("market")
+
+
 def test_arrays_and_maps() -> None:
     decision = read(ORDERS_DECISIONS, example("orders_decisions", reasons=["a", "b"]))
     assert decision.strings("reasons") == ("a", "b")

@@ -25,6 +25,7 @@ from support.executor import (
     TRADES,
     H,
     Harness,
+    allowed_for,
     bar,
     breaker,
     config,
@@ -313,9 +314,21 @@ def test_malformed_intents_raise_executor_input_error(reason: str, record: dict[
         (lambda e: e.on_bar({**flat(0, 1.1), "symbol": "NOPE"}), "unknown_symbol"),
         (lambda e: e.on_bar(bar(0, 1.1, 1.0, 1.1, 1.1)), "invalid_record"),
         (lambda e: e.on_bar({**flat(0, 1.1), "open": None}), "invalid_record"),
-        (lambda e: e.on_update(update("MOVE_SL", ts=T0)), "invalid_price"),
-        (lambda e: e.on_update(update("CLOSE_PARTIAL", ts=T0, fraction=1.5)), "invalid_fraction"),
-        (lambda e: e.on_update({**update("MOVE_SL", ts=T0), "action": "DANCE"}), "unknown_action"),
+        (lambda e: e.on_decision(allowed_for(update("MOVE_SL", ts=T0))), "invalid_price"),
+        (
+            lambda e: e.on_decision(allowed_for(update("CLOSE_PARTIAL", ts=T0, fraction=1.5))),
+            "invalid_fraction",
+        ),
+        (
+            lambda e: e.on_decision(allowed_for({**update("MOVE_SL", ts=T0), "action": "DANCE"})),
+            "unknown_action",
+        ),
+        (
+            lambda e: e.on_decision(
+                {**allowed_for(update("CLOSE_ALL", ts=T0)), "modification": None}
+            ),
+            "invalid_record",
+        ),
         (lambda e: e.on_bot({"bot_id": "x"}, "x"), "invalid_record"),
         (lambda e: e.on_command({"command_id": "c"}), "invalid_record"),
         (lambda e: e.on_breaker(breaker("PLANET", "x", "HALTED")), "invalid_record"),

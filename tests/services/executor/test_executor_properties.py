@@ -17,6 +17,7 @@ from support.executor import (
     T0,
     TRADES,
     H,
+    allowed_for,
     bar,
     bot,
     check_record,
@@ -112,7 +113,7 @@ def histories(draw: st.DrawFn) -> list[tuple[str, Any]]:
                 events.append(("intent", {k: v for k, v in rec.items() if k != "_deliver_after"}))
         for u in updates:
             if b["open_time"] - H < u["ts_event"] <= b["open_time"]:
-                events.append(("update", u))
+                events += [("decision", allowed_for(u, bot_id)) for bot_id in ("b1", "b2")]
         events.append(("bar", b))
     for rec in intents:
         if rec["_deliver_after"] >= n:

@@ -32,7 +32,7 @@ INTENT_EXAMPLE = json.loads((ROOT / "schemas/examples/orders_intents.json").read
 LIVE_INPUTS = [
     "market.bars.v1",
     "orders.intents.v1",
-    "signals.updates.v1",
+    "orders.decisions.v1",
     "control.commands.v1",
     "hive.heartbeats.v1",
 ]

@@ -1,12 +1,22 @@
-"""signals.updates on open positions and pending entries: breakeven, move SL/TP, partial and
-full closes, cancel, late updates, updates that arrive before their signal's intent, and
-intent revisions."""
+"""Updates (the risk gate's allowed MODIFICATION decisions) on open positions and pending
+entries: breakeven, move SL/TP, partial and full closes, cancel, late updates, updates that
+arrive before their signal's intent, refused and foreign ones, and intent revisions."""
 
 from __future__ import annotations
 
 import pytest
 
-from support.executor import EXECUTIONS, T0, H, Harness, bar, flat, outputs_of
+from support.executor import (
+    EXECUTIONS,
+    T0,
+    H,
+    Harness,
+    allowed_for,
+    bar,
+    flat,
+    outputs_of,
+    update,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +45,8 @@ def test_breakeven_moves_the_stop_to_the_entry_and_a_later_stop_is_a_breakeven_s
         "UPDATE_BREAKEVEN",
     )
     assert modified["ts_event"] == T0 + 3 * H
-    assert modified["cause_event_id"] == f"test:BREAKEVEN:{T0 + H + HALF}"
+    # the cause is the gate's decision: the update's event_id + ':' + the bot
+    assert modified["cause_event_id"] == f"test:BREAKEVEN:{T0 + H + HALF}:b1"
     assert closed["reason"] == "BREAKEVEN_STOP"
     trade = h.trade()
     assert (trade["exit_reason"], trade["pnl"], trade["initial_stop_loss"]) == (
@@ -183,15 +194,46 @@ def test_an_update_before_its_intent_applies_at_its_own_time_in_the_catch_up() -
     assert g.trades() == h.trades()
 
 
-def test_an_update_reaches_every_bot_following_the_signal() -> None:
+def test_an_update_reaches_the_order_of_each_bot_it_was_allowed_for() -> None:
     h = Harness()
-    h.bot(bot_id="b1")
-    h.bot(bot_id="b2")
+    for b in ("b1", "b2", "b3"):
+        h.bot(bot_id=b)
     h.intent("o-1", bot_id="b1", sl=1.0980, ts=T0)
     h.intent("o-2", bot_id="b2", sl=1.0980, ts=T0)
-    h.update("CLOSE_ALL", ts=T0 + H)
+    h.intent("o-3", bot_id="b3", sl=1.0980, ts=T0)
+    h.update("CLOSE_ALL", ts=T0 + H, bots=("b1", "b2"))
     h.bars(flat(0, 1.1000), flat(1, 1.1005))
     assert h.statuses("o-1")[-1] == h.statuses("o-2")[-1] == "CLOSED"
+    assert h.statuses("o-3")[-1] == "FILLED"  # no decision for b3: nothing changes
+
+
+def test_a_refused_modification_changes_nothing() -> None:
+    h = long_position()
+    assert h.update("MOVE_SL", ts=T0 + H, price=1.0900, allowed=False) == []
+    h.bars(bar(1, 1.1000, 1.1005, 1.0950, 1.0960))  # through 1.0980, not down to 1.0900
+    assert h.executions()[-1]["reason"] == "SL_HIT"
+    assert h.trade()["exit_price"] == 1.0980
+
+
+def test_an_entry_decision_changes_nothing() -> None:
+    h = long_position()
+    entry = {**allowed_for(update("CLOSE_ALL", ts=T0 + H)), "kind": "ENTRY", "modification": None}
+    assert h.engine.on_decision(entry) == []
+    h.bars(flat(1, 1.1010))
+    assert h.statuses()[-1] == "FILLED"
+
+
+def test_a_modification_naming_another_source_is_refused_and_changes_nothing() -> None:
+    h = long_position()
+    h.update("CLOSE_ALL", ts=T0 + H, source="other-channel")
+    h.bars(flat(1, 1.1010))
+    refused = h.executions()[-1]
+    assert (refused["status"], refused["reason"], refused["remaining_quantity"]) == (
+        "REJECTED",
+        "foreign_source",
+        1.0,
+    )
+    assert h.trades() == []
 
 
 def test_a_repeated_update_is_applied_once() -> None:

@@ -18,9 +18,9 @@ from hive.topics import (
     EXECUTOR_STATE,
     HIVE_HEARTBEATS,
     MARKET_BARS,
+    ORDERS_DECISIONS,
     ORDERS_INTENTS,
     REGISTRY_BOTS,
-    SIGNALS_UPDATES,
 )
 from hive_executor import Executor
 from hive_executor.service import ExecutorService
@@ -34,7 +34,7 @@ TOPIC_OF = {
     "bot": REGISTRY_BOTS,
     "bar": MARKET_BARS,
     "intent": ORDERS_INTENTS,
-    "update": SIGNALS_UPDATES,
+    "decision": ORDERS_DECISIONS,
     "command": CONTROL_COMMANDS,
     "breaker": CONTROL_BREAKERS,
 }

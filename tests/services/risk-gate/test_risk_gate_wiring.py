@@ -1,20 +1,23 @@
 """The risk gate's wiring without Kafka or OPA: the parts its settings build, the model loader,
-and the audit chain read back after the tables (`audit_chain_store`)."""
+and what the gate published read back after the tables (`restart_store`): its audit chain and
+the orders it holds."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hive.audit import GENESIS, AuditChain
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord
-from hive.topics import AUDIT_EVENTS
+from hive.topics import AUDIT_EVENTS, ORDERS_DECISIONS, ORDERS_INTENTS
 from hive.winprob import Prior, dump_artifact, prior_model, sha256_hex
 from hive_risk_gate.control import ModelRelease
+from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.model_loader import ReleaseLoader
-from hive_risk_gate.service import CHAIN_ID, audit_chain_store
+from hive_risk_gate.service import CHAIN_ID, restart_store
 from hive_risk_gate.settings import RiskGateSettings
 
 pytestmark = pytest.mark.unit
@@ -38,6 +41,12 @@ def test_settings_build_the_opa_client_and_the_governor_watch() -> None:
         0.25,
         0,
     )
+    modifications = settings.opa_modification_policy()
+    assert (vars(modifications._client)["host"], modifications._package) == (
+        "opa.example",
+        "hive.modification",
+    )
+    assert settings.opa_policy()._package == "hive.risk"
     assert settings.governor_watch() == GovernorWatch(timeout_ms=2_500)
     assert RiskGateSettings().governor_watch() == GovernorWatch(timeout_ms=15_000)
     assert RiskGateSettings(governor_timeout_s=0).governor_watch().required is False
@@ -66,6 +75,10 @@ def test_the_release_loader_reads_the_artifact_from_the_model_store(tmp_path: Pa
         ReleaseLoader(None)(release)
 
 
+def _no_policy(doc: dict[str, Any]) -> dict[str, Any]:
+    raise AssertionError("not asked")
+
+
 def _event(chain: AuditChain, n: int) -> dict[str, object]:
     return chain.append(
         ts_event=1_000 + n,
@@ -86,8 +99,11 @@ def test_the_audit_chain_continues_after_its_last_published_event() -> None:
     chain = AuditChain(CHAIN_ID)
     for n in range(5):  # replayed commands appended again, in memory only
         _event(chain, n)
-    store = audit_chain_store(chain)
-    assert (tuple(store.topics), store.after_replay) == ((AUDIT_EVENTS,), True)
+    store = restart_store(RiskGate(_no_policy), chain)
+    assert (tuple(store.topics), store.after_replay) == (
+        (AUDIT_EVENTS, ORDERS_INTENTS, ORDERS_DECISIONS),
+        True,
+    )
     for offset, value in enumerate([events[0], events[1], other, events[2]]):
         store.keep(InboundRecord(AUDIT_EVENTS, 0, offset, CHAIN_ID, value))
     assert chain.sequence == 5  # nothing changes before the whole topic is read
@@ -99,7 +115,7 @@ def test_the_audit_chain_continues_after_its_last_published_event() -> None:
 def test_with_nothing_published_the_chain_starts_again_at_its_genesis() -> None:
     chain = AuditChain(CHAIN_ID)
     _event(chain, 0)
-    store = audit_chain_store(chain)
+    store = restart_store(RiskGate(_no_policy), chain)
     store.keep(InboundRecord(AUDIT_EVENTS, 0, 0, "governor", _event(AuditChain("governor"), 0)))
     store.restored()
     assert (chain.sequence, chain.prev_hash) == (0, GENESIS)

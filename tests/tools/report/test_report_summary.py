@@ -43,6 +43,25 @@ def test_decisions_by_reason(summary):
     assert summary.allowed_reasons == {"profile.daily_loss_headroom": 1}
 
 
+def test_modification_decisions_are_not_counted_as_signals_decided():
+    data = scenario()
+    entry = next(d for d in data.decisions if d["bot_id"] == "ftmo-a")
+    data.decisions.append(
+        {
+            **entry,
+            "event_id": "u:ftmo-a",
+            "kind": "MODIFICATION",
+            "allowed": False,
+            "reasons": ["modification.above_risk_per_trade"],
+        }
+    )
+    got = summarize(data, RULE_SETS)
+    assert (got.decisions, got.allowed, got.denied) == (6, 3, 3)
+    assert "modification.above_risk_per_trade" not in got.denied_reasons
+    assert {b.bot_id: b.decisions for b in got.bots}["ftmo-a"] == 3
+    assert got.records["orders.decisions.v1"] == 7  # the topic's records, all of them
+
+
 def test_bots_against_their_limits(summary):
     bots = {b.bot_id: b for b in summary.bots}
     assert sorted(bots) == ["ftmo-a", "ghost-c", "strict-b"]  # old-bot did nothing

@@ -10,7 +10,8 @@ Time and late inputs
   new order forward through them ("catch-up"), producing the executions and trades (prices,
   ts_event) it would have produced in time. Pending LIMIT/STOP entries and their expiry too.
   An intent older than the buffer fills at the next bar, reason `late_intent`.
-- An update at time U applies at the open of the first bar with open time >= U. When the
+- An update (an allowed MODIFICATION decision of the risk gate on `orders.decisions`, for one
+  bot) at time U applies at the open of the first bar with open time >= U. When the
   position was already simulated past U (the update arrived late), it applies at the open of
   the next bar, reason `late_update`. Updates are kept per signal (`update_horizon_ms`), so
   an intent arriving after its signal's updates still gets them at their own times.
@@ -23,8 +24,8 @@ Time and late inputs
 Refusals (REJECTED executions, reason): unknown_bot, bot_deleted, bot_paused, bot_locked,
 governor_silent, risk_limit.daily_loss, risk_limit.max_loss, breaker_no_new_positions,
 no_conversion_rate, insufficient_margin (at the fill); for updates: invalid_stop,
-invalid_take_profit, invalid_tp_index, no_position (a refused update leaves the order as it
-was; the record's remaining_quantity shows the position is still open). Shadow intents
+invalid_take_profit, invalid_tp_index, no_position, foreign_source (a refused update leaves the
+order as it was; the record's remaining_quantity shows the position is still open). Shadow intents
 (counterfactual, or made shadow by a breaker) are never refused by breakers, limits or the
 governor's silence: they never touch the account.
 
@@ -32,9 +33,10 @@ Updates: MOVE_SL / MOVE_TP / BREAKEVEN modify (BREAKEVEN: stop to the average en
 a stop not on the loss side of the current exit price, or a take-profit not on the profit
 side, is refused); CLOSE_PARTIAL closes `fraction` of the open quantity (rounded to the lot
 step, at least one step) at the bar's open; CLOSE_ALL closes the position or cancels a pending
-entry; CANCEL cancels a pending entry (an open position stays open, nothing is emitted);
-TP_HIT and SL_HIT are informational: no action. A later revision of an intent (same order_id,
-higher signal_revision) amends a pending entry (MODIFIED, SIGNAL_REVISION, re-simulated from
+entry; CANCEL cancels a pending entry (an open position stays open, nothing is emitted). The
+risk gate decides every update for every bot holding its signal; the executor applies only
+the allowed ones, to that bot's orders (TP_HIT and SL_HIT, informational, get no decision).
+A later revision of an intent (same order_id, higher signal_revision) amends a pending entry (MODIFIED, SIGNAL_REVISION, re-simulated from
 the revision's time) and is ignored once the order is filled or finished; a repeated intent
 produces nothing at all.
 """
@@ -60,7 +62,7 @@ from hive_executor.inputs import (
     parse_breaker,
     parse_command,
     parse_intent,
-    parse_update,
+    parse_modification,
 )
 from hive_executor.intake import Intake
 from hive_executor.lifecycle import Lifecycle
@@ -171,13 +173,14 @@ class Executor:
         self._books.sweep()
         return out
 
-    def on_update(self, record: Mapping[str, Any]) -> list[Output]:
-        """Schedules the update on its signal's orders (it acts at a bar's open) and keeps it
-        for intents of that signal still to come. Returns nothing by itself."""
-        upd = parse_update(record)
-        if upd.action in ("TP_HIT", "SL_HIT"):
-            return []  # informational: the executor's own fills decide when levels are hit
-        self._updates.receive(upd)
+    def on_decision(self, record: Mapping[str, Any]) -> list[Output]:
+        """An `orders.decisions` record. Only an allowed MODIFICATION does something: its
+        update is scheduled on its bot's orders of the signal (it acts at a bar's open) and kept
+        for intents of that signal still to come. Entries and refused modifications change
+        nothing. Returns nothing by itself."""
+        upd = parse_modification(record)
+        if upd is not None:
+            self._updates.receive(upd)
         return []
 
     def on_bar(self, record: Mapping[str, Any]) -> list[Output]:

@@ -14,7 +14,7 @@ from typing import Any
 from hive.bots import BotConfigError, BotRecord, read_record
 from hive.constitution import BREAKER_SEVERITY
 from hive.contracts.readers import UNKNOWN_SYMBOL, RecordError, RecordReader, read
-from hive.topics import CONTROL_BREAKERS, CONTROL_COMMANDS, ORDERS_INTENTS, SIGNALS_UPDATES
+from hive.topics import CONTROL_BREAKERS, CONTROL_COMMANDS, ORDERS_DECISIONS, ORDERS_INTENTS
 from hive_executor.errors import ExecutorInputError
 
 FRACTION_TOLERANCE = 1e-6
@@ -24,6 +24,7 @@ _SYMBOL_REASONS = {
     "side": "invalid_side",
     "order_type": "invalid_order_type",
     "action": "unknown_action",
+    "modification.action": "unknown_action",
 }
 
 
@@ -157,8 +158,11 @@ def parse_intent(record: Mapping[str, Any] | None) -> Intent:
 
 @dataclass(frozen=True)
 class Update:
-    """A `signals.updates` record. TP_HIT and SL_HIT are informational: the executor does
-    nothing with them (its own fills decide when a level is hit)."""
+    """A management update the risk gate allowed for one bot (an `orders.decisions` record of
+    kind MODIFICATION): what to do to that bot's orders of the signal `target_signal_id`.
+
+    `event_id` is the decision's. `bot_id` None (state kept by an executor before updates were
+    decisions) reaches every bot's orders of the signal; `source` None is not checked."""
 
     event_id: str
     ts_event: int
@@ -168,6 +172,8 @@ class Update:
     price: float | None
     fraction: float | None
     tp_index: int | None
+    bot_id: str | None = None
+    source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,34 +185,62 @@ class Update:
             "price": self.price,
             "fraction": self.fraction,
             "tp_index": self.tp_index,
+            "bot_id": self.bot_id,
+            "source": self.source,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Update:
-        return parse_update(data)
+        """An update as `to_json` kept it in the executor's state."""
+        return cls(
+            event_id=str(data["event_id"]),
+            ts_event=int(data["ts_event"]),
+            action=str(data["action"]),
+            target_signal_id=str(data["target_signal_id"]),
+            symbol=str(data["symbol"]),
+            price=data.get("price"),
+            fraction=data.get("fraction"),
+            tp_index=data.get("tp_index"),
+            bot_id=data.get("bot_id"),
+            source=data.get("source"),
+        )
+
+    def reaches(self, bot_id: str) -> bool:
+        return self.bot_id is None or self.bot_id == bot_id
 
 
-def parse_update(record: Mapping[str, Any] | None) -> Update:
-    r = _read(SIGNALS_UPDATES, record)
-    action = r.symbol("action", known=True)
-    price = r.opt_number("price")
-    fraction = r.opt_number("fraction")
-    tp_index = r.opt_integer("tp_index")
+def parse_modification(record: Mapping[str, Any] | None) -> Update | None:
+    """An `orders.decisions` record: the update to apply when it is an allowed MODIFICATION;
+    None for an entry decision, a denied modification or TP_HIT / SL_HIT (nothing to do)."""
+    r = _read(ORDERS_DECISIONS, record)
+    if r.symbol("kind") != "MODIFICATION" or not r.flag("allowed"):
+        return None
+    mod = r.opt_record_of("modification")
+    if mod is None:
+        raise _fail(r, "modification", "is required for a MODIFICATION", "invalid_record")
+    action = mod.symbol("action", known=True)
+    if action in ("TP_HIT", "SL_HIT"):
+        return None  # informational: the executor's own fills decide when levels are hit
+    price = mod.opt_number("price")
+    fraction = mod.opt_number("fraction")
+    tp_index = mod.opt_integer("tp_index")
     if action in ("MOVE_SL", "MOVE_TP") and (price is None or price <= 0):
-        raise _fail(r, "price", f"must be a positive price for {action}", "invalid_price")
+        raise _fail(mod, "price", f"must be a positive price for {action}", "invalid_price")
     if action == "MOVE_TP" and (tp_index is None or tp_index < 1):
-        raise _fail(r, "tp_index", "must be >= 1 for MOVE_TP", "invalid_tp_index")
+        raise _fail(mod, "tp_index", "must be >= 1 for MOVE_TP", "invalid_tp_index")
     if action == "CLOSE_PARTIAL" and (fraction is None or not 0 < fraction <= 1):
-        raise _fail(r, "fraction", "must be in (0, 1] for CLOSE_PARTIAL", "invalid_fraction")
+        raise _fail(mod, "fraction", "must be in (0, 1] for CLOSE_PARTIAL", "invalid_fraction")
     return Update(
         event_id=r.nonempty("event_id"),
         ts_event=r.integer("ts_event"),
         action=action,
-        target_signal_id=r.nonempty("target_signal_id"),
+        target_signal_id=r.nonempty("signal_id"),
         symbol=r.nonempty("symbol"),
         price=price,
         fraction=fraction,
         tp_index=tp_index,
+        bot_id=r.nonempty("bot_id"),
+        source=r.nonempty("source"),
     )
 
 

@@ -1,4 +1,5 @@
-"""executor: intents, updates, bars and control records -> executions, trades, snapshots.
+"""executor: intents, allowed modifications, bars and control records -> executions, trades,
+snapshots. Updates reach it only as the risk gate's MODIFICATION decisions (orders.decisions).
 
 Recovery: the engine's state is written to the compacted `executor.state.v1` once per batch,
 in the same transaction as the batch's outputs and offsets (`exactly_once`), and read back
@@ -21,10 +22,10 @@ from hive.topics import (
     EXECUTOR_STATE,
     HIVE_HEARTBEATS,
     MARKET_BARS,
+    ORDERS_DECISIONS,
     ORDERS_EXECUTIONS,
     ORDERS_INTENTS,
     REGISTRY_BOTS,
-    SIGNALS_UPDATES,
     TRADES_CLOSED,
 )
 from hive_executor.engine import Executor, Output
@@ -38,7 +39,7 @@ INPUTS = [
     HIVE_HEARTBEATS,
     MARKET_BARS,
     ORDERS_INTENTS,
-    SIGNALS_UPDATES,
+    ORDERS_DECISIONS,
 ]
 OUTPUTS = [ORDERS_EXECUTIONS, TRADES_CLOSED, ACCOUNTS_SNAPSHOTS, EXECUTOR_STATE]
 # Loaded whole at start-up, so no intent meets an unknown bot or a forgotten breaker.
@@ -82,7 +83,7 @@ class ExecutorService:
             HIVE_HEARTBEATS: self._on_heartbeat,
             MARKET_BARS: lambda r: engine.on_bar(r.value),
             ORDERS_INTENTS: self._on_intent,
-            SIGNALS_UPDATES: lambda r: engine.on_update(r.value),
+            ORDERS_DECISIONS: lambda r: engine.on_decision(r.value),
         }
 
     def _on_heartbeat(self, rec: InboundRecord) -> list[Output]:

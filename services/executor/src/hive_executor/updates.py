@@ -1,9 +1,12 @@
-"""Signal updates: kept per signal, scheduled on the signal's orders, applied at a bar's open.
+"""Signal updates the risk gate allowed: kept per signal, scheduled on the orders of the bot
+each was allowed for, applied at a bar's open.
 
 An update at time U applies at the open of the first bar with open time >= U; when the order
 was already simulated past U (the update came late) it applies at the next bar's open, reason
 `late_update`. Updates are kept per signal for `update_horizon_ms`, so an intent that arrives
-after its signal's updates still gets them at their own times.
+after its signal's updates still gets them at their own times. An update whose source is not
+the order's (its features' source) is refused, `foreign_source`: the gate already refuses them,
+this is the second lock.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from hive_executor.state import BotState, MarketState, bot_key, market_key
 from hive_executor.venues import Venues
 
 
+def _foreign(order: Order, update: dict[str, Any]) -> bool:
+    """The update names a source other than the order's signal's (from its features)."""
+    source, own = update.get("source"), order.features.get("source")
+    return isinstance(source, str) and isinstance(own, str) and source != own
+
+
 class Updates:
     """Keeps, schedules and applies signal updates (see the module docstring)."""
 
@@ -30,7 +39,7 @@ class Updates:
         self._venues = venues
 
     def receive(self, upd: Update) -> None:
-        """Keep the update for its signal and schedule it on the signal's live orders."""
+        """Keep the update for its signal and schedule it on its bot's live orders of it."""
         books = self._books
         books.instrument(upd.symbol)
         market = books.market(upd.symbol)
@@ -43,6 +52,8 @@ class Updates:
         self._prune(market)
         books.dirty.add(market_key(upd.symbol))
         for bot in books.bots_sorted():
+            if not upd.reaches(bot.bot_id):
+                continue
             for order in sorted(bot.orders.values(), key=lambda o: o.number):
                 if order.signal_id == upd.target_signal_id and order.active:
                     self.schedule(order, data)
@@ -52,7 +63,8 @@ class Updates:
         """A new order gets the updates its signal already had."""
         if market is not None:
             for stored in market.updates.get(order.signal_id, []):
-                self.schedule(order, stored)
+                if Update.from_json(stored).reaches(order.bot_id):
+                    self.schedule(order, stored)
 
     def schedule(self, order: Order, update: dict[str, Any]) -> None:
         if update["event_id"] in order.applied:
@@ -72,6 +84,11 @@ class Updates:
         for sched in due:
             if not order.active:
                 break
+            if _foreign(order, sched.update):
+                self._refuse(
+                    order, At(bar.ts_event, sched.update["event_id"], None), "foreign_source"
+                )
+                continue
             self._apply(bot, order, sched, bar)
 
     def _apply(self, bot: BotState, order: Order, sched: Scheduled, bar: Bar) -> None:

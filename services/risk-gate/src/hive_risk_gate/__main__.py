@@ -12,8 +12,8 @@ from hive_risk_gate.service import (
     INPUTS,
     OUTPUTS,
     TABLES,
-    audit_chain_store,
     make_handler,
+    restart_store,
 )
 from hive_risk_gate.settings import RiskGateSettings
 
@@ -21,6 +21,7 @@ from hive_risk_gate.settings import RiskGateSettings
 def main() -> int:
     settings = load_settings(RiskGateSettings)
     policy = settings.opa_policy()
+    modification_policy = settings.opa_modification_policy()
     gate = RiskGate(
         policy,
         card_dir=settings.risk_card_dir,
@@ -28,6 +29,7 @@ def main() -> int:
         model_name=settings.risk_model_name,
         counterfactuals=settings.risk_counterfactuals,
         load_model=ReleaseLoader(settings.model_store),
+        modification_policy=modification_policy,
     )
     chain = AuditChain(CHAIN_ID)
     try:
@@ -37,10 +39,11 @@ def main() -> int:
             OUTPUTS,
             make_handler(gate, chain, settings.governor_watch()),
             tables=TABLES,
-            state_store=audit_chain_store(chain),
+            state_store=restart_store(gate, chain),
         )
     finally:
         policy.close()
+        modification_policy.close()
 
 
 if __name__ == "__main__":

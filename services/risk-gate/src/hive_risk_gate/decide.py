@@ -67,6 +67,7 @@ from hive_risk_gate.sizing import (
     SizingError,
     StopRisk,
     confidence_scale,
+    risk_per_trade_pct,
     size_position,
     stop_risk,
 )
@@ -163,6 +164,8 @@ class _Draft:
             "order_id": order_id,
             "shadow": shadow,
             "details": dict(sorted(self.details.items())),
+            "kind": "ENTRY",
+            "modification": None,
         }
 
     def deny(self, *reasons: str, policy_input: dict[str, Any] | None = None) -> Decision:
@@ -426,7 +429,7 @@ class _Run:
     ) -> Size:
         return size_position(
             equity=self.acct.equity,
-            risk_per_trade_pct=self.bot.risk_per_trade,
+            risk_per_trade_pct=risk_per_trade_pct(self.bot),
             risk_per_lot=risk.risk_per_lot,
             confidence_factor=confidence_factor,
             size_multiplier=size_multiplier,

@@ -2,14 +2,17 @@
 
 The service feeds each consumed record to the matching `on_*` method and publishes what
 `on_signal` returns (for every bot following the signal's source: the decision, and the intent
-when approved). Everything is in memory and rebuilt from the compacted topics on start.
+when approved) and what `on_update` returns (for every bot holding an order of the update's
+signal: a MODIFICATION decision). Everything is in memory and rebuilt on start: the registry,
+breakers, models and accounts from their topics, the held orders from the gate's own intents
+and modification decisions (`restore_held`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,12 @@ from hive_risk_gate.cards.loader import CardLoader
 from hive_risk_gate.conflicts import DEFAULT_WINDOW_MS, ConflictResolver, Vote
 from hive_risk_gate.control import BreakerBook, ModelBook, ModelInfo, ModelRelease, Predict
 from hive_risk_gate.decide import Decision, decide
+from hive_risk_gate.held import HeldOrders
+from hive_risk_gate.modify import judge_modification
 from hive_risk_gate.policy_input import PolicyFn
 from hive_risk_gate.signals import ScoredSignal
 from hive_risk_gate.sizing import DEFAULT_SIZING, SizingConfig
+from hive_risk_gate.updates import INFORMATIONAL, SignalUpdate, UpdateInputError
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +58,12 @@ class RiskGate:
         model_name: str = "win-prob",
         counterfactuals: bool = False,
         load_model: Callable[[ModelRelease], Predict] | None = None,
+        modification_policy: PolicyFn | None = None,
     ) -> None:
         self.policy = policy
+        # The modification rule set; None: every stop moved away from the entry is denied.
+        self.modification_policy = modification_policy
+        self.held = HeldOrders()
         self.cards = cards if cards is not None else CardBook(CardLoader(card_dir))
         self.registry = BotRegistry()
         self.accounts = AccountBook()
@@ -180,7 +190,7 @@ class RiskGate:
         self.rate_book.observe(sig.symbol, sig.price, sig.ts_event)
         self.conflicts.observe(Vote.of(sig))
         rates = self.rate_book.rates if self.use_signal_rates else None
-        return [
+        decisions = [
             decide(
                 sig,
                 bot,
@@ -198,3 +208,57 @@ class RiskGate:
             )
             for bot in self.registry.followers(sig.source)
         ]
+        for d in decisions:
+            for intent in (d.intent, d.counterfactual):
+                if intent is not None:
+                    self.held.apply_intent(intent)
+        return decisions
+
+    # ---- updates ---------------------------------------------------------------------------
+    def on_update(self, record: Mapping[str, Any] | SignalUpdate) -> list[Decision]:
+        """A `signals.updates` record: one MODIFICATION decision per bot holding an order of its
+        signal (by bot_id); none for TP_HIT / SL_HIT (informational) or a signal no bot holds.
+
+        Raises `UpdateInputError` for an unreadable update, and `foreign_signal` when the
+        signal is another source's: an update applies only to its own source's signals.
+        """
+        upd = record if isinstance(record, SignalUpdate) else SignalUpdate.from_record(record)
+        if upd.action in INFORMATIONAL:
+            return []
+        holders = self.held.holders(upd.target_signal_id)
+        foreign = sorted({o.source for o in holders if o.source != upd.source})
+        if foreign:
+            raise UpdateInputError(
+                "foreign_signal",
+                f"update {upd.event_id} of source {upd.source!r} names signal "
+                f"{upd.target_signal_id} of source {foreign[0]!r}",
+            )
+        decisions = []
+        for order in holders:
+            bot = self.registry.get(order.bot_id)
+            decision = judge_modification(
+                upd,
+                order,
+                bot,
+                account=self.accounts.get(order.bot_id),
+                breaker_mode=self.breakers.mode_for(bot) if bot is not None else "NONE",
+                policy=self.modification_policy,
+                catalogue=self.catalogue,
+                sizing=self.sizing,
+                governor_alive=self.governor_alive,
+            )
+            self.held.apply_decision(decision.decision)
+            decisions.append(decision)
+        return decisions
+
+    def restore_held(
+        self, intents: Sequence[Mapping[str, Any]], decisions: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Rebuild the held orders at start from the gate's published intents and decisions
+        (each list in topic order per partition): every order first, then what allowed
+        modifications changed, in event time."""
+        self.held = HeldOrders(self.held.horizon_ms)
+        for intent in sorted(intents, key=lambda r: int(r["ts_event"])):
+            self.held.apply_intent(intent)
+        for decision in sorted(decisions, key=lambda r: int(r["ts_event"])):
+            self.held.apply_decision(decision)

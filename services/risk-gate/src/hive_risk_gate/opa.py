@@ -14,6 +14,7 @@ import requests
 from opa_client.opa import OpaClient
 
 PACKAGE = "hive.risk"
+MODIFICATION_PACKAGE = "hive.modification"  # the modification rule set: stops moved away
 RULE = "decision"
 
 
@@ -22,9 +23,13 @@ class PolicyUnavailableError(RuntimeError):
 
 
 class OpaPolicy:
-    """Callable: CONTRACT.md input -> CONTRACT.md output (policies/CONTRACT.md)."""
+    """Callable: CONTRACT.md input -> CONTRACT.md output (policies/CONTRACT.md); `package`
+    names the decision asked: entries (`hive.risk`) or modifications (`hive.modification`)."""
 
-    def __init__(self, url: str, timeout_s: float = 0.5, retries: int = 0) -> None:
+    def __init__(
+        self, url: str, timeout_s: float = 0.5, retries: int = 0, package: str = PACKAGE
+    ) -> None:
+        self._package = package
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"OPA URL must look like http://host:port, got {url!r}")
@@ -38,7 +43,7 @@ class OpaPolicy:
 
     def __call__(self, policy_input: dict[str, Any]) -> dict[str, Any]:
         try:
-            answer = self._client.query_rule(policy_input, PACKAGE, RULE)
+            answer = self._client.query_rule(policy_input, self._package, RULE)
         except (requests.RequestException, ValueError) as exc:
             raise PolicyUnavailableError(f"OPA query failed: {exc}") from exc
         result = answer.get("result") if isinstance(answer, dict) else None

@@ -26,6 +26,13 @@ class Reason:
     # No governor heartbeat within the timeout: fail closed (DESIGN.md, liveness).
     GOVERNOR_SILENT: Final = "guard.governor_silent"
     EXIT_ALWAYS_ALLOWED: Final = "exit.always_allowed"
+    # Modifications of a held order (an update): the first four always allow, the rest deny.
+    MODIFICATION_EXIT: Final = "modification.exit"  # close, partial close, cancel
+    MODIFICATION_BREAKEVEN: Final = "modification.breakeven"
+    MODIFICATION_TIGHTENS: Final = "modification.tightens_stop"
+    MODIFICATION_NO_ADDED_RISK: Final = "modification.no_added_risk"  # a TP, a stop in profit
+    MODIFICATION_ABOVE_RISK_PER_TRADE: Final = "modification.above_risk_per_trade"
+    MODIFICATION_NO_NEW_RISK: Final = "modification.no_new_risk"  # SAFE_MODE / HALTED
 
     @staticmethod
     def card_skipped(card: str) -> str:

@@ -1,11 +1,14 @@
-"""risk-gate: scored signals -> orders.decisions (every one, with reasons) + orders.intents.
+"""risk-gate: scored signals -> orders.decisions (every one, with reasons) + orders.intents;
+management updates -> orders.decisions (kind MODIFICATION, one per bot holding the signal).
 
 State comes from the other inputs: the bot registry, breaker states, account snapshots,
 model releases, closed trades (for the cards), and SWAP_CARD commands, which are audited on
 the gate's own chain of audit.events.
 
-Restart: the tables are loaded whole (see TABLES); then the runtime reads audit.events back
-(`audit_chain_store`) so the chain continues after its last published event.
+Restart: the tables are loaded whole (see TABLES); then the runtime reads back what the gate
+published (`restart_store`): audit.events, so the chain continues after its last published
+event, and orders.intents and orders.decisions, so the orders it approved and the stops it let
+move are known again before the next update is judged.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from hive.topics import (
     ORDERS_INTENTS,
     REGISTRY_BOTS,
     SIGNALS_SCORED,
+    SIGNALS_UPDATES,
     TRADES_CLOSED,
 )
 from hive_risk_gate.cards.book import CardSwapError
 from hive_risk_gate.gate import RiskGate
 from hive_risk_gate.signals import SignalInputError
+from hive_risk_gate.updates import UpdateInputError
 
 INPUTS = [
     REGISTRY_BOTS,
@@ -46,6 +51,7 @@ INPUTS = [
     CONTROL_COMMANDS,
     HIVE_HEARTBEATS,
     SIGNALS_SCORED,
+    SIGNALS_UPDATES,
 ]
 OUTPUTS = [ORDERS_DECISIONS, ORDERS_INTENTS, AUDIT_EVENTS]
 # State loaded whole before the first signal is judged: the registry, breakers and models
@@ -108,6 +114,17 @@ def make_handler(
                 )
         return out
 
+    def on_update(rec: InboundRecord) -> list[OutboundRecord]:
+        gate.governor_alive = governor.alive(clock())
+        try:
+            decisions = gate.on_update(rec.value)
+        except UpdateInputError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+        return [
+            OutboundRecord(ORDERS_DECISIONS, d.decision, key=d.decision["bot_id"])
+            for d in decisions
+        ]
+
     def on_bot(rec: InboundRecord) -> list[OutboundRecord]:
         try:
             gate.on_bot(None if rec.tombstone else rec.value, rec.key)
@@ -140,6 +157,7 @@ def make_handler(
 
     routes: dict[str, Callable[[InboundRecord], list[OutboundRecord]]] = {
         SIGNALS_SCORED: on_signal,
+        SIGNALS_UPDATES: on_update,
         REGISTRY_BOTS: on_bot,
         CONTROL_COMMANDS: on_command,
         CONTROL_BREAKERS: state(gate.on_breaker),
@@ -155,17 +173,34 @@ def make_handler(
     return handle
 
 
-def audit_chain_store(chain: AuditChain) -> StateStore:
-    """The gate's audit chain read back after the tables are loaded: the replayed commands
-    advanced the chain in memory (their audit events were discarded, being a replay's output),
-    so it continues after the last event of its own that was published."""
+def restart_store(gate: RiskGate, chain: AuditChain) -> StateStore:
+    """What the gate published, read back after the tables are loaded.
+
+    audit.events: the replayed commands advanced the chain in memory (their audit events were
+    discarded, being a replay's output), so it continues after the last event of its own that
+    was published. orders.intents and orders.decisions: the held orders and the allowed
+    modifications, so updates are judged against the stops they already moved."""
     last: list[Mapping[str, Any]] = []
+    intents: list[Mapping[str, Any]] = []
+    modifications: list[Mapping[str, Any]] = []
 
     def keep(rec: InboundRecord) -> None:
-        if rec.value.get("chain_id") == chain.chain_id:
-            last[:] = [rec.value]
+        value = rec.value
+        if rec.topic == AUDIT_EVENTS:
+            if value.get("chain_id") == chain.chain_id:
+                last[:] = [value]
+        elif rec.topic == ORDERS_INTENTS:
+            intents.append(value)
+        elif value.get("kind") == "MODIFICATION" and value.get("allowed"):
+            modifications.append(value)
 
     def restored() -> None:
         chain.resume_after(last[0] if last else None)
+        gate.restore_held(intents, modifications)
 
-    return StateStore(topics=(AUDIT_EVENTS,), keep=keep, restored=restored, after_replay=True)
+    return StateStore(
+        topics=(AUDIT_EVENTS, ORDERS_INTENTS, ORDERS_DECISIONS),
+        keep=keep,
+        restored=restored,
+        after_replay=True,
+    )

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from hive.config import ServiceSettings
 from hive.liveness import GovernorWatch
-from hive_risk_gate.opa import OpaPolicy
+from hive_risk_gate.opa import MODIFICATION_PACKAGE, OpaPolicy
 
 
 class RiskGateSettings(ServiceSettings):
@@ -34,6 +34,15 @@ class RiskGateSettings(ServiceSettings):
         """The OPA client; a URL it cannot use stops the start with one line naming the variable."""
         try:
             return OpaPolicy(self.opa_url, timeout_s=self.opa_timeout_s)
+        except ValueError as exc:
+            raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
+
+    def opa_modification_policy(self) -> OpaPolicy:
+        """The OPA client asking the modification rule set (same server and timeout)."""
+        try:
+            return OpaPolicy(
+                self.opa_url, timeout_s=self.opa_timeout_s, package=MODIFICATION_PACKAGE
+            )
         except ValueError as exc:
             raise SystemExit(f"HIVE_OPA_URL: {exc}") from None
 

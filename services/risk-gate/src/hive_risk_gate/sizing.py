@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hive.bots import Bot
 from hive.constitution import MAX_RISK_PER_POSITION_PCT, MIN_CONFIDENCE
 from hive.fx import ConversionError, quote_to_account
 from hive.instruments import Instrument
@@ -57,6 +58,12 @@ class SizingConfig:
 
 
 DEFAULT_SIZING = SizingConfig()
+
+
+def risk_per_trade_pct(bot: Bot) -> float:
+    """The bot's risk per trade in % of equity: the one place the gate reads it, for new
+    positions and for stops moved away from the entry alike."""
+    return bot.risk_per_trade
 
 
 def confidence_scale(confidence: float, config: SizingConfig = DEFAULT_SIZING) -> float:

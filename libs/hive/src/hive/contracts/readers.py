@@ -328,6 +328,20 @@ class RecordReader:
             self.fail(WRONG_TYPE, name, "must be a record")
         return RecordReader(self.topic, f.nested, value, self._errors, f"{self.path(name)}.")
 
+    def opt_record_of(self, name: str) -> RecordReader | None:
+        """A nullable nested record: None when null or absent, else read like `record_of`."""
+        f = self.schema.field(name)
+        if f.nested is None or not f.nullable:
+            raise ContractMismatchError(
+                f"{self.topic}: {self.path(name)} is not an optional record"
+            )
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.fail(WRONG_TYPE, name, "must be a record or null")
+        return RecordReader(self.topic, f.nested, value, self._errors, f"{self.path(name)}.")
+
 
 def read(topic: str, record: object, errors: ErrorMap = _raise) -> RecordReader:
     """Open a decoded `topic` record for typed reads; `errors` maps each RecordError onto the

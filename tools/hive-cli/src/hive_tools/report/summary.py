@@ -273,10 +273,16 @@ def _features(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return f if isinstance(f, Mapping) else {}
 
 
+def _entries(data: RunData) -> list[dict[str, Any]]:
+    """The decisions on new positions: the gate's MODIFICATION decisions (on updates) are not
+    signals taken or denied."""
+    return [d for d in data.decisions if d.get("kind", "ENTRY") != "MODIFICATION"]
+
+
 def _taken(data: RunData, field_name: str) -> list[tuple[str, str]]:
     return [
         (str(d.get(field_name)), str(d["signal_id"]))
-        for d in data.decisions
+        for d in _entries(data)
         if d.get("allowed") and not d.get("shadow")
     ]
 
@@ -405,7 +411,7 @@ def bots(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> list[
         lambda: {"decisions": [], "trades": [], "snapshots": [], "other": []}
     )
     for name, records in (
-        ("decisions", data.decisions),
+        ("decisions", _entries(data)),
         ("trades", data.trades),
         ("snapshots", data.snapshots),
         ("other", [*data.intents, *data.executions]),
@@ -473,7 +479,8 @@ def summarize(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> 
     allowed_reasons = Counter[str]()
     denied_reasons = Counter[str]()
     allowed = 0
-    for d in data.decisions:
+    entries = _entries(data)
+    for d in entries:
         if d.get("allowed"):
             allowed += 1
             allowed_reasons.update(str(r) for r in d.get("reasons") or ())
@@ -502,9 +509,9 @@ def summarize(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> 
         signal_revisions=len(data.parsed),
         updates=len(data.updates),
         dead_letters=dict(sorted(dead.items(), key=lambda kv: (-kv[1], kv[0]))),
-        decisions=len(data.decisions),
+        decisions=len(entries),
         allowed=allowed,
-        denied=len(data.decisions) - allowed,
+        denied=len(entries) - allowed,
         allowed_reasons=_counted(allowed_reasons),
         denied_reasons=_counted(denied_reasons),
         bots=bots(data, rule_sets),
