@@ -66,6 +66,8 @@ def skip_history(bootstrap: str, group: str, topics: list[str]) -> None:
     from hive.runtime.replay import end_offsets
 
     ends = end_offsets(bootstrap, topics)
+    if not ends:  # empty topics (a fresh broker): there is no history to skip
+        return
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     try:
         c.commit(
