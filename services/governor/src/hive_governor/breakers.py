@@ -32,6 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from hive import event_order
 from hive.constitution import BREAKER_FALLBACKS
 from hive_governor.scope_levels import ScopeLevel
 
@@ -42,12 +43,9 @@ HALF_OPEN: Final = "HALF_OPEN"
 DAY_MS: Final = 86_400_000
 
 # How late (in event time, behind the newest outcome of its scope) an outcome may be read and
-# still be judged in its place. A lockstep replay reads everything before each signal message
-# and lets bars flow freely in between, so outcomes are out of order by at most the longest
-# stretch between two messages (86 h in the bundled 2017 channel: a holiday); live, the
-# partitions drift apart by seconds. A week covers both, and is longer than any level's window
-# (one day), so an outcome too late to be judged could not count in the current window anyway.
-REORDER_HORIZON_MS: Final = 7 * DAY_MS
+# still be judged in its place (hive.event_order says why a week). It is longer than the
+# default window (one day), so an outcome too late to be judged could not count in it anyway.
+REORDER_HORIZON_MS: Final = event_order.REORDER_HORIZON_MS
 
 FAILURE_RANK: Final = 0  # at the same ts a failure is judged before a success: the safe side
 SUCCESS_RANK: Final = 1
