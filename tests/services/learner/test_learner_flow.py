@@ -135,7 +135,9 @@ def test_a_run_missing_from_the_lineage_waits_for_the_first_live_trade(trades, t
     learner.go_live()
     out = learner.on_trade(trades[half])
     assert (out[0]["version"], out[0]["status"]) == ("0001", "CANDIDATE")
-    assert out[0]["trade_count"] + out[0]["holdout_count"] == half + 1
+    # trained on the trades up to the one it was due at (the 300th, min_trades), as it would
+    # have been without the restart
+    assert out[0]["trade_count"] + out[0]["holdout_count"] == 300
 
 
 def test_redelivered_trades_change_nothing(trades, tmp_path):
@@ -156,10 +158,11 @@ class ApprovingGuard:
 
 
 def test_the_change_guard_can_refuse_or_stamp_a_promotion(trades, tmp_path):
-    refused = _feed(Learner(CONFIG, ModelStore(tmp_path / "a"), RefusingGuard()), trades[:400])
+    # the first run is due at the 300th trade and runs once it is settled (the 515th)
+    refused = _feed(Learner(CONFIG, ModelStore(tmp_path / "a"), RefusingGuard()), trades[:600])
     assert refused[1]["status"] == "REJECTED"
     assert refused[1]["reason"].startswith("rejected by the change guard: 3 changes today")
-    approved = _feed(Learner(CONFIG, ModelStore(tmp_path / "b"), ApprovingGuard()), trades[:400])
+    approved = _feed(Learner(CONFIG, ModelStore(tmp_path / "b"), ApprovingGuard()), trades[:600])
     assert approved[1]["status"] == "PROMOTED" and approved[1]["change_id"] == "chg-0001"
 
 
@@ -167,7 +170,7 @@ def test_the_handler_routes_trades_and_releases_and_dead_letters_bad_trades(trad
     learner = Learner(CONFIG, ModelStore(tmp_path))
     handle = make_handler(learner)
     out = []
-    for i, t in enumerate(trades[:400]):
+    for i, t in enumerate(trades[:600]):
         out += handle(InboundRecord(TRADES_CLOSED, 0, i, t["bot_id"], t))
     assert out and all(
         o.topic == LEARNER_MODELS and o.key == f"win-prob:{o.value['version']}" for o in out

@@ -9,6 +9,11 @@ changes (scopes.py). Breaker transitions are published and audited by `transitio
 - Audit of a transition: BREAKER_OPENED / _REOPENED / _HALF_OPEN / _CLOSED by the governor, or
   BREAKER_RESET by the person whose RESET_BREAKER closed it; `breaker_event_id` names the record
   published (None when a more severe hold is what stays published).
+- A late outcome (read after outcomes of its scope with a later event time) makes a breaker
+  judge its outcomes again in event-time order (breakers.py); when that changes its state, the
+  new state is published like any transition and audited as BREAKER_REJUDGED, naming the late
+  outcome (`late_event_id`, also the audit's cause_event_id). A re-judged OPEN breaker half-opens
+  at its new reset_at.
 """
 
 from __future__ import annotations
@@ -133,9 +138,12 @@ class Board:
         )
         if t.state == OPEN and t.reset_at is not None:
             self.schedule(t.reset_at, scope)
-        action = _TRANSITION_ACTIONS[(t.previous, t.state)]
         if cmd is not None:
             action = "BREAKER_RESET"
+        elif t.late_event_id is not None:
+            action = "BREAKER_REJUDGED"
+        else:
+            action = _TRANSITION_ACTIONS[(t.previous, t.state)]
         details = {
             "previous_state": t.previous,
             "state": t.state,
@@ -150,6 +158,9 @@ class Board:
         }
         if cmd is not None:
             details.update(command=cmd.command, command_id=cmd.command_id, reason=cmd.reason)
+        if t.late_event_id is not None:
+            details.update(late_event_id=t.late_event_id)
+        cause_event_id = t.late_event_id or (t.cause_event_ids[-1] if t.cause_event_ids else None)
         outs.append(
             self.audit.event(
                 ts=t.ts,
@@ -159,7 +170,7 @@ class Board:
                 details=details,
                 actor=GOVERNOR if cmd is None else cmd.actor,
                 role="SYSTEM" if cmd is None else cmd.role,
-                cause_event_id=t.cause_event_ids[-1] if t.cause_event_ids else None,
+                cause_event_id=cause_event_id,
             )
         )
         return outs

@@ -13,6 +13,9 @@ is the wall clock the caller passes).
 - Every failure (failures.py) counts at the bot's, its cell's and the global breaker, in that
   order, so a losing streak trips BOT, then CELL, then GLOBAL; a success probes the half-open
   ones among them.
+- Reading order does not matter: outcomes of one scope come from nine partitions in any
+  interleaving, and each breaker judges them in event-time order (breakers.py), judging again
+  when one is read late (audited BREAKER_REJUDGED, board.py).
 - Where the work is done: the scopes, the event clock and breaker transitions in board.py
   (state and published record of one scope: scopes.py); limits in limits_watch.py and
   escalation in escalation.py, what a breach or an escalation causes in enforcement.py;

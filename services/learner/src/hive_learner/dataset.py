@@ -19,6 +19,7 @@ counts less the older it is: 0.5 ** (age / half_life), age = reference time - ex
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,11 @@ class TrainingSet:
         if len(self._examples) > self.capacity:
             del self._examples[: len(self._examples) - self.capacity]
         return self._examples
+
+    def examples_upto(self, last: tuple[int, str]) -> list[TradeExample]:
+        """The examples up to `last` (exit time, trade id) included, in that order."""
+        examples = self.examples()
+        return examples[: bisect.bisect_right(examples, last, key=lambda e: e.order)]
 
 
 def example_weights(

@@ -129,10 +129,14 @@ class Learner:
             self.stats.duplicates += 1
             return []
         self.stats.trades += 1
-        self.trigger.observe(example.exit_time)
-        if not self.trigger.due():
-            return []
-        return self._run()
+        self.trigger.read(example.exit_time, example.trade_id)
+        records: list[dict[str, Any]] = []
+        while (upto := self.trigger.next_due()) is not None:
+            run = self._run(upto)
+            if run is None:
+                break  # restoring: left due for the first live trade
+            records += run
+        return records
 
     def go_live(self) -> None:
         """The replay of consumed trades is over: runs from now on are trained and published."""
@@ -140,7 +144,8 @@ class Learner:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def _run(self) -> list[dict[str, Any]]:
+    def _run(self, upto: tuple[int, str]) -> list[dict[str, Any]] | None:
+        """The run due at trade `upto`: its records; None while restoring (left due)."""
         version = format_version(self.runs + 1)
         if self.lineage.judged(version):
             # Published before a restart: adopt it as it was decided.
@@ -149,10 +154,10 @@ class Learner:
             self.trigger.ran()
             return []
         if self.restoring:
-            return []
+            return None
         self.runs += 1
         self.trigger.ran()
-        return self.train_and_judge(version)
+        return self.train_and_judge(version, upto)
 
     def current_model(self) -> WinProbModel | None:
         """The model in use (PROMOTED, greatest ts_event), loaded from the store."""
@@ -170,9 +175,13 @@ class Learner:
             self._models[version] = model
         return model
 
-    def train_and_judge(self, version: str) -> list[dict[str, Any]]:
+    def train_and_judge(
+        self, version: str, upto: tuple[int, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Train on the trades up to `upto` (exit time, trade id; None: all), judge, release."""
         cfg = self.config
-        split = split_holdout(self.dataset.examples(), cfg.train)
+        examples = self.dataset.examples() if upto is None else self.dataset.examples_upto(upto)
+        split = split_holdout(examples, cfg.train)
         if not split.train or len(split.holdout) < cfg.train.min_holdout:
             return []
         trained = train_model(split.train, cfg.train, cfg.model_name, version)

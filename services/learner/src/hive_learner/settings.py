@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from hive.config import ServiceSettings
+from hive.event_order import REORDER_HORIZON_MS
 from hive.winprob import Prior
 from hive_learner.learner import LearnerConfig
 from hive_learner.promotion import PromotionRules
@@ -48,6 +49,9 @@ class LearnerSettings(ServiceSettings):
     learner_retrain_every_ms: int = Field(7 * DAY_MS, ge=0)
     learner_min_new_trades: int = Field(50, ge=1)
     learner_cooldown_ms: int = Field(DAY_MS, ge=0)
+    # A trade counts for the trigger once a trade this much later was read (trigger.py): the
+    # same runs in every reading order, as long as no trade is read later than that.
+    learner_settle_ms: int = Field(REORDER_HORIZON_MS, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -89,6 +93,7 @@ class LearnerSettings(ServiceSettings):
                 every_ms=self.learner_retrain_every_ms,
                 min_new_trades=self.learner_min_new_trades,
                 cooldown_ms=self.learner_cooldown_ms,
+                settle_ms=self.learner_settle_ms,
             ),
             capacity=self.learner_max_train_trades + self.learner_max_holdout,
             sources=frozenset(s.strip() for s in self.learner_sources.split(",") if s.strip()),
