@@ -318,6 +318,76 @@ class AuditRow(Base):
     )
 
 
+class ChangeRow(Base):
+    """A change guard verdict on a parameter or rule change or rollback (hive.change_log), from
+    the governor's audit event; keyed by that event."""
+
+    __tablename__ = "changes"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    command_id: Mapped[str] = mapped_column(String(200))
+    change_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    command: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))
+    scope_level: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_changes_time", "ts_event", "event_id"),
+        Index("ix_changes_kind_time", "kind", "ts_event"),
+    )
+
+
+class ParameterRow(Base):
+    """The latest control.parameters record per scope and name: the value or rule in force
+    (value NULL: none is; the owner's own value applies)."""
+
+    __tablename__ = "parameters"
+
+    scope_level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    previous_value: Mapped[str | None] = mapped_column(Text)
+    change_id: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+
+class ParameterHistoryRow(Base):
+    """Every control.parameters record, keyed by its event_id (the change or rollback)."""
+
+    __tablename__ = "parameter_history"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope_level: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    previous_value: Mapped[str | None] = mapped_column(Text)
+    change_id: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_parameter_history_key", "scope_level", "scope_id", "name"),)
+
+
 class ServiceRow(Base):
     """The latest heartbeat per service instance."""
 
