@@ -3,6 +3,9 @@
 Each row is keyed by the deterministic id of the record it comes from (bot_id, signal_id,
 event_id, order_id, trade_id, model name + version, scope), so replaying a record writes the
 same row again. Times are epoch milliseconds UTC, as on the records. Migrations: migrations/.
+
+Over 400 lines and kept whole: one short class per table on one Base, the read models' schema
+in one place for the migrations to follow.
 """
 
 from __future__ import annotations
