@@ -27,15 +27,38 @@ def ts(day: str) -> int:
     return int(datetime.fromisoformat(f"{day}T10:00:00+00:00").astimezone(UTC).timestamp() * 1000)
 
 
-def rule(
-    rule_id: str, action: str = "skip", evidence: dict[str, Any] | None = None, **when: str
+def evidence(
+    trades: int, expectancy_r: float, p_value: float, start: str, end: str
 ) -> dict[str, Any]:
+    """A rule's evidence as hive.rules writes it."""
     return {
-        "rule_id": rule_id,
-        "when": {"source": None, "regime": None, "session": None, "symbol": None, **when},
-        "action": action,
-        "evidence": evidence or {},
+        "trades": trades,
+        "expectancy_r": expectancy_r,
+        "test": "one-sided t-test of mean R < 0",
+        "statistic": -2.5,
+        "p_value": p_value,
+        "window_start": ts(start),
+        "window_end": ts(end),
     }
+
+
+def rule(
+    rule_id: str,
+    action: str = "skip",
+    proof: dict[str, Any] | None = None,
+    risk_scale: float | None = None,
+    **when: str,
+) -> dict[str, Any]:
+    """A rule's JSON object as hive.rules writes it (`when`: only the fields set)."""
+    out: dict[str, Any] = {
+        "rule_id": rule_id,
+        "when": {k: when[k] for k in ("source", "regime", "session", "symbol") if k in when},
+        "action": action,
+        "evidence": proof or evidence(30, -0.3, 0.01, "2017-01-02", "2017-01-31"),
+    }
+    if risk_scale is not None:
+        out["risk_scale"] = risk_scale
+    return out
 
 
 def audit_event(
@@ -183,14 +206,24 @@ def in_force(
 
 SKIP_CHAOS = rule(
     "skip-chaos-fxvip",
-    evidence={"trades": 41, "avg_r": -0.42, "win_rate": 0.29},
+    proof=evidence(41, -0.42, 0.004, "2017-01-02", "2017-01-31"),
     source="fx-vip",
     regime="CHAOS",
 )
 HALVE_ASIA = rule(
-    "halve-asia-gold", "risk_scale", {"trades": 25, "avg_r": -0.2}, session="ASIA", symbol="XAUUSD"
+    "halve-asia-gold",
+    "risk_scale",
+    evidence(25, -0.2, 0.03, "2017-01-02", "2017-02-01"),
+    risk_scale=0.5,
+    session="ASIA",
+    symbol="XAUUSD",
 )
-CUT_LONDON = rule("cut-london-eurusd", evidence={"trades": 30}, session="LONDON", symbol="EURUSD")
+CUT_LONDON = rule(
+    "cut-london-eurusd",
+    proof=evidence(30, -0.25, 0.02, "2017-02-01", "2017-03-31"),
+    session="LONDON",
+    symbol="EURUSD",
+)
 
 
 def _j(r: dict[str, Any]) -> str:

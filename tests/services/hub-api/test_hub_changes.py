@@ -137,7 +137,7 @@ def test_rules_with_status_deployment_and_rollback(hub):
         for r in rules
     ]  # fmt: skip
     assert got == [
-        ("cut-london-eurusd", "rolled_back", "skip", CUT_LONDON["when"], {"trades": 30}, "learner",
+        ("cut-london-eurusd", "rolled_back", "skip", CUT_LONDON["when"], CUT_LONDON["evidence"], "learner",
          ts("2017-04-01"), ts("2017-04-20"), "learner", "rb-6", False, "applied"),
         ("halve-asia-gold", "refused", "risk_scale", HALVE_ASIA["when"], HALVE_ASIA["evidence"],
          "learner", None, None, None, None, False, "max_active_rules"),
