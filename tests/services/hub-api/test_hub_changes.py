@@ -122,8 +122,12 @@ def test_changes_filter_and_page(hub):
     rest = hub.get("/v1/changes", headers=VIEWER, params={"limit": 10, "cursor": first["next"]})
     assert [c["command_id"] for c in rest.json()["items"]] == ["c-4", "c-3", "r-2", "r-1"]
     assert rest.json()["next"] is None
-    bad = hub.get("/v1/changes", headers=VIEWER, params={"cursor": "nope"})
-    assert bad.status_code == 422
+    for cursor in ("nope", "99999999999999999999~governor:5"):
+        bad = hub.get("/v1/changes", headers=VIEWER, params={"cursor": cursor})
+        assert bad.status_code == 422, cursor
+    # The same cursors page /v1/signals: a time past a BIGINT is a bad cursor there too.
+    huge = hub.get("/v1/signals", headers=VIEWER, params={"cursor": "99999999999999999999~s"})
+    assert huge.status_code == 422
     assert hub.get("/v1/changes", headers=VIEWER, params={"action": "HALT"}).status_code == 422
 
 
