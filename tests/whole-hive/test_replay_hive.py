@@ -507,6 +507,26 @@ def test_hub_api_shows_the_open_breakers(run: Run) -> None:
         assert view["cell_breaker"]["state"] == "OPEN", view["cell_breaker"]
 
 
+def test_hub_and_summary_agree_on_what_the_hive_taught_itself(run: Run) -> None:
+    """/v1/rules and /v1/changes are read from the same change guard verdicts as the summary's
+    "What the hive taught itself" section (a page holds at most 500)."""
+    from hive_tools.report import format_summary
+
+    learned = run.summary.learning
+    want = sorted((r.rule_id, r.status.replace(" ", "_")) for r in learned.rules)
+
+    def same_rules(rules: list[dict[str, Any]]) -> bool:
+        got = sorted((r["rule_id"], r["status"]) for r in rules)
+        return got == want if len(want) <= 500 else len(got) == 500
+
+    rules = _hub_get(run, "/v1/rules?limit=500", until=same_rules)
+    assert same_rules(rules), f"/v1/rules {rules} != summary {want}"
+    verdicts = min(len(run.data.change_verdicts), 500)
+    changes = _hub_get(run, "/v1/changes?limit=500", until=lambda p: len(p["items"]) == verdicts)
+    assert len(changes["items"]) == verdicts, changes
+    assert "What the hive taught itself" in format_summary(run.summary)
+
+
 def test_dashboard_shows_the_bots_in_shadow_mode(run: Run) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -16,6 +16,7 @@ from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive_tools.report import ReportError, RunData, collect_run, start_offsets, summarize
 
+from support.changes import audit_event, chained, in_force, proposal, rule
 from support.kafka import producer
 
 pytestmark = pytest.mark.integration
@@ -84,6 +85,9 @@ def mine(data: RunData, tag: str) -> RunData:
         "trades",
         "snapshots",
         "breakers",
+        "change_verdicts",
+        "parameters",
+        "models",
     ):
         setattr(out, name, [r for r in getattr(data, name) if tag in str(r.get("event_id"))])
     out.dead_letters = [d for d in data.dead_letters if d["key"] == tag]
@@ -193,6 +197,27 @@ def test_collect_run_reads_exactly_the_run_from_its_start_offsets(hive_topics):
             cause="LOSING_TRADE",
         ),
     )
+    # What the hive taught itself: a rule deployed (its audit event, on a chain of this test),
+    # an audit event that is no verdict (not kept), the rule in force, a model promoted.
+    scope = ("BOT", bot_id)
+    value = json.dumps(rule(f"{tag}-skip", source=tag), sort_keys=True)
+    deploy = proposal(0, T0 + 60_000, f"{tag}-r1", f"rule.{tag}-skip", value, applied=True,
+                      scope=scope)  # fmt: skip
+    other = audit_event(1, T0 + 60_000, "BREAKER_OPENED", {"failure_count": 5}, scope=scope)
+    for event in chained([deploy, other], f"{tag}-governor"):
+        pub.send("audit.events.v1", event["chain_id"], event)
+    pub.send(
+        "control.parameters.v1",
+        f"BOT:{bot_id}:rule.{tag}-skip",
+        in_force(T0 + 60_000, f"{tag}-r1", f"rule.{tag}-skip", value, change_id=f"{tag}-r1",
+                 scope=scope),
+    )  # fmt: skip
+    pub.send(
+        "learner.models.v1",
+        f"{tag}-win:0001",
+        example("learner_models", event_id=f"{tag}-win:0001:PROMOTED", model_name=f"{tag}-win",
+                version="0001", ts_event=T0 + 120_000),
+    )  # fmt: skip
     pub.flush()
 
     # An aborted transaction is never part of a run (read_committed).
@@ -238,6 +263,14 @@ def test_collect_run_reads_exactly_the_run_from_its_start_offsets(hive_topics):
     assert (bot.rule_set, bot.trades, bot.losses, bot.net_pnl) == ("strict", 1, 1, -400.0)
     assert (bot.max_daily_loss, bot.daily_loss_limit) == (400.0, 750.0)  # strict: 1.5 % of 50k
     assert [(t.scope, t.cause) for t in s.breakers] == [(f"BOT:{bot_id}", "LOSING_TRADE")]
+    assert [e["action"] for e in run.change_verdicts] == ["CHANGE_APPLIED"]
+    assert len(run.parameters) == 1 and len(run.models) == 1
+    learned = s.learning
+    assert [(r.rule_id, r.status, r.when) for r in learned.rules] == [
+        (f"{tag}-skip", "active", f"source={tag}")
+    ]
+    assert [(p.model_name, p.version) for p in learned.promotions] == [(f"{tag}-win", "0001")]
+    assert [p.name for p in learned.in_force] == [f"rule.{tag}-skip"]
 
 
 def test_an_unreachable_broker_is_one_clear_error(hive_topics):

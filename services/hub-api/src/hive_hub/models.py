@@ -3,6 +3,9 @@
 Each row is keyed by the deterministic id of the record it comes from (bot_id, signal_id,
 event_id, order_id, trade_id, model name + version, scope), so replaying a record writes the
 same row again. Times are epoch milliseconds UTC, as on the records. Migrations: migrations/.
+
+Over 400 lines and kept whole: one short class per table on one Base, the read models' schema
+in one place for the migrations to follow.
 """
 
 from __future__ import annotations
@@ -316,6 +319,76 @@ class AuditRow(Base):
         Index("ix_audit_chain_offset", "chain_id", "partition", "offset"),
         Index("ix_audit_scope", "scope_level", "scope_id"),
     )
+
+
+class ChangeRow(Base):
+    """A change guard verdict on a parameter or rule change or rollback (hive.change_log), from
+    the governor's audit event; keyed by that event."""
+
+    __tablename__ = "changes"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    command_id: Mapped[str] = mapped_column(String(200))
+    change_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    command: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))
+    scope_level: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_changes_time", "ts_event", "event_id"),
+        Index("ix_changes_kind_time", "kind", "ts_event"),
+    )
+
+
+class ParameterRow(Base):
+    """The latest control.parameters record per scope and name: the value or rule in force
+    (value NULL: none is; the owner's own value applies)."""
+
+    __tablename__ = "parameters"
+
+    scope_level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    previous_value: Mapped[str | None] = mapped_column(Text)
+    change_id: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+
+class ParameterHistoryRow(Base):
+    """Every control.parameters record, keyed by its event_id (the change or rollback)."""
+
+    __tablename__ = "parameter_history"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope_level: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    previous_value: Mapped[str | None] = mapped_column(Text)
+    change_id: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_event: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_parameter_history_key", "scope_level", "scope_id", "name"),)
 
 
 class ServiceRow(Base):

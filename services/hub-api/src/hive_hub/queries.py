@@ -130,7 +130,8 @@ def parse_cursor(cursor: str | None) -> tuple[int, str] | None:
     if not cursor:
         return None
     ts, sep, sid = cursor.partition("~")
-    if not sep or not ts.lstrip("-").isdigit():
+    # A time beyond a BIGINT would reach the database as an overflow (a 500), not a bad cursor.
+    if not sep or not ts.lstrip("-").isdigit() or len(ts.lstrip("-")) > 18:
         raise ValueError("cursor: expected the `next` value of a previous page")
     return int(ts), sid
 

@@ -1,9 +1,10 @@
 """Records -> row writes for the read models. Plain functions, no database, no Kafka.
 
 Every write is an upsert keyed by the record's deterministic id, of one of three kinds:
-- a fact (a trade, a decision, a snapshot, a command, an audit event as read): inserted once,
-  a copy of it changes nothing;
-- a latest-wins state (a bot's definition, a breaker, an account, an order, a model version):
+- a fact (a trade, a decision, a snapshot, a command, an audit event as read, a change guard
+  verdict, a parameter record): inserted once, a copy of it changes nothing;
+- a latest-wins state (a bot's definition, a breaker, an account, an order, a model version, a
+  parameter in force):
   updated only when the incoming record is at least as new by its own counter (config_version,
   transition_seq, sequence, ts_event), so a replayed older record changes nothing either;
 - a merge (a signal's parse, enrichment and regime arrive on three topics): each topic writes
@@ -25,6 +26,7 @@ from hive.topics import (
     AUDIT_EVENTS,
     CONTROL_BREAKERS,
     CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
     HIVE_HEARTBEATS,
     LEARNER_MODELS,
     ORDERS_DECISIONS,
@@ -36,14 +38,15 @@ from hive.topics import (
     TRADES_CLOSED,
 )
 from hive_hub import models as m
+from hive_hub.projections.changes import change_row, parameter_key, parameter_row
 
 INPUTS = (
     REGISTRY_BOTS, CONTROL_BREAKERS, CONTROL_COMMANDS, SIGNALS_PARSED, SIGNALS_ENRICHED,
     SIGNALS_SCORED, ORDERS_DECISIONS, ORDERS_EXECUTIONS, TRADES_CLOSED, ACCOUNTS_SNAPSHOTS,
-    LEARNER_MODELS, AUDIT_EVENTS, HIVE_HEARTBEATS,
+    LEARNER_MODELS, AUDIT_EVENTS, HIVE_HEARTBEATS, CONTROL_PARAMETERS,
 )  # fmt: skip
 # Compacted state: loaded whole before the event topics, so nothing shows against an empty registry.
-TABLES = (REGISTRY_BOTS, CONTROL_BREAKERS, LEARNER_MODELS)
+TABLES = (REGISTRY_BOTS, CONTROL_BREAKERS, LEARNER_MODELS, CONTROL_PARAMETERS)
 
 _SIGNAL_COLUMNS = (
     "event_id", "revision", "source", "symbol", "direction", "order_type", "entry", "stop_loss",
@@ -342,6 +345,9 @@ def audit(value: Mapping[str, Any], src: Source) -> list[Write]:
         "record": dict(value),
     }
     writes: list[Write] = [Upsert(m.AuditRow.__tablename__, values)]
+    change = change_row(value)
+    if change is not None:
+        writes.append(Upsert(m.ChangeRow.__tablename__, change))
     outcome = _COMMAND_OUTCOMES.get(str(value["action"]))
     if outcome is not None:
         try:
@@ -366,6 +372,20 @@ def audit(value: Mapping[str, Any], src: Source) -> list[Write]:
     return writes
 
 
+def parameter(value: Mapping[str, Any], src: Source) -> list[Write]:
+    """What is in force per key (latest by event time; a null value stays as a row: nothing in
+    force, with who took it out and when) and every record as history."""
+    if src.tombstone:
+        key = parameter_key(src.key or "")
+        return [Delete(m.ParameterRow.__tablename__, key)] if key else []
+    values = parameter_row(value)
+    keys = ("scope_level", "scope_id", "name")
+    return [
+        _latest(m.ParameterRow.__tablename__, values, keys, "ts_event"),
+        Upsert(m.ParameterHistoryRow.__tablename__, dict(values)),
+    ]
+
+
 def heartbeat(value: Mapping[str, Any], _src: Source) -> list[Write]:
     values = {
         "service": str(value["service"]),
@@ -382,6 +402,7 @@ _BY_TOPIC = {
     REGISTRY_BOTS: bot,
     CONTROL_BREAKERS: breaker,
     CONTROL_COMMANDS: command,
+    CONTROL_PARAMETERS: parameter,
     SIGNALS_PARSED: parsed,
     SIGNALS_ENRICHED: enriched,
     SIGNALS_SCORED: scored,

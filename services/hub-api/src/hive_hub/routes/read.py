@@ -1,5 +1,6 @@
 """Read endpoints (viewer and above): bots, cells, breakers, signals with their decisions,
-trades, positions, accounts with equity series, model releases, audit, commands, services."""
+trades, positions, accounts with equity series, model releases, audit, commands, the change
+guard's verdicts and the rules, services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from hive.audit import verify
-from hive_hub import queries
+from hive_hub import change_queries, queries
 from hive_hub.deps import AUTH_RESPONSES, SessionDep, Viewer
 
 router = APIRouter(prefix="/v1", responses=AUTH_RESPONSES)
@@ -218,6 +219,64 @@ async def list_commands(
     limit: Limit = 50,
 ) -> list[Obj]:
     return await queries.commands(s, scope_level=scope_level, scope_id=scope_id, limit=limit)
+
+
+@router.get(
+    "/changes",
+    tags=["control"],
+    summary="Parameter and rule changes with the change guard's verdict, newest first (keyset pages)",
+)
+async def list_changes(
+    *,
+    s: SessionDep,
+    _: Viewer,
+    scope_level: Level | None = None,
+    scope_id: Text = None,
+    name: Text = None,
+    actor: Text = None,
+    action: Literal[
+        "CHANGE_APPLIED",
+        "CHANGE_REFUSED",
+        "CONSTITUTION_CHANGE_REFUSED",
+        "CHANGE_ROLLED_BACK",
+        "ROLLBACK_REFUSED",
+    ]
+    | None = None,
+    kind: Literal["PARAMETER", "RULE"] | None = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Limit = 50,
+) -> Obj:
+    try:
+        after = queries.parse_cursor(cursor)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return await change_queries.changes(
+        s,
+        scope_level=scope_level,
+        scope_id=scope_id,
+        name=name,
+        actor=actor,
+        action=action,
+        kind=kind,
+        cursor=after,
+        limit=limit,
+    )
+
+
+@router.get(
+    "/rules",
+    tags=["control"],
+    summary="Rules the hive proposed to itself: active, rolled back or refused, newest first",
+)
+async def list_rules(
+    *,
+    s: SessionDep,
+    _: Viewer,
+    status: Literal["active", "rolled_back", "refused"] | None = None,
+    rule_id: Text = None,
+    limit: Limit = 50,
+) -> list[Obj]:
+    return await change_queries.rules(s, status=status, rule_id=rule_id, limit=limit)
 
 
 @router.get("/services", tags=["system"], summary="Latest heartbeat per service instance")

@@ -22,12 +22,16 @@ from typing import Any, Final
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from hive.change_log import VERDICT_ACTIONS
 from hive.contracts import CodecRegistry, SerdeError, load_catalogue
 from hive.contracts.serde import make_registry_client
 from hive.runtime.records import key_text
 from hive.topics import (
     ACCOUNTS_SNAPSHOTS,
+    AUDIT_EVENTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
+    LEARNER_MODELS,
     ORDERS_DECISIONS,
     ORDERS_EXECUTIONS,
     ORDERS_INTENTS,
@@ -54,9 +58,15 @@ RUN_TOPICS: Final[dict[str, str]] = {
     TRADES_CLOSED: "trades",
     ACCOUNTS_SNAPSHOTS: "snapshots",
     CONTROL_BREAKERS: "breakers",
+    # What the hive changed in itself: the change guard's verdicts, the values it put in force,
+    # the model releases.
+    AUDIT_EVENTS: "change_verdicts",
+    CONTROL_PARAMETERS: "parameters",
+    LEARNER_MODELS: "models",
 }
+_NOT_A_SIGNAL_STAGE: Final = (CONTROL_BREAKERS, AUDIT_EVENTS, CONTROL_PARAMETERS, LEARNER_MODELS)
 # Dead letters of every stage a signal passes through, the parser's first.
-DLQ_TOPICS: Final = tuple(f"{t}.dlq" for t in RUN_TOPICS if t != CONTROL_BREAKERS)
+DLQ_TOPICS: Final = tuple(f"{t}.dlq" for t in RUN_TOPICS if t not in _NOT_A_SIGNAL_STAGE)
 DLQ_HEADER_PREFIX: Final = "hive.dlq."
 
 # Every topic whose offsets bound a run (what `start_offsets` records).
@@ -75,6 +85,8 @@ class RunData:
     `partition`, `offset`, `key`, `reason`, `error`, `source_topic`, `source_partition`,
     `source_offset`, `service` (from the hive.dlq.* headers) and `value` (the original record
     decoded with the source topic's schema, or None when its bytes are unreadable).
+    `change_verdicts` holds only the audit events of the change guard's verdicts
+    (hive.change_log.VERDICT_ACTIONS); the run's other audit events are not kept.
     `bots` is the registry: the latest definition per bot_id (the whole table, not only the
     bots of the run). `start` / `end` are the offsets read between (end exclusive).
     """
@@ -89,6 +101,9 @@ class RunData:
     trades: list[dict[str, Any]] = field(default_factory=list)
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     breakers: list[dict[str, Any]] = field(default_factory=list)
+    change_verdicts: list[dict[str, Any]] = field(default_factory=list)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     bots: dict[str, dict[str, Any]] = field(default_factory=dict)
     start: Offsets = field(default_factory=dict)
@@ -216,6 +231,10 @@ def _dead_letter(m: Message, codecs: CodecRegistry) -> dict[str, Any]:
     }
 
 
+def _is_verdict(event: Mapping[str, Any]) -> bool:
+    return event.get("action") in VERDICT_ACTIONS
+
+
 def _order(record: Mapping[str, Any]) -> int:
     ts = record.get("ts_event")
     return int(ts) if isinstance(ts, int) else 0
@@ -267,7 +286,7 @@ def collect_run(
                 registry.append(
                     (int(m.partition() or 0), int(m.offset() or 0), key_text(m.key()), value)
                 )
-            elif value is not None:
+            elif value is not None and (topic != AUDIT_EVENTS or _is_verdict(value)):
                 by_topic[topic].setdefault(str(value.get("event_id")), value)
 
         try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from hive.limits import RuleSet, rule_set_or_constitution
 from hive_tools.report.collect import RunData
+from hive_tools.report.learning import day
 from hive_tools.report.summary import (
     BotSummary,
     GroupStats,
@@ -28,7 +29,16 @@ from hive_tools.report.summary import (
     default_rule_sets,
     summarize,
 )
-from hive_tools.report.text import GROUP_HEADERS, breach_text, group_rows, money, pct, when
+from hive_tools.report.text import (
+    GROUP_HEADERS,
+    breach_text,
+    group_rows,
+    learning_counts,
+    money,
+    pct,
+    rule_status,
+    when,
+)
 
 MAX_POINTS = 2000
 MAX_BREAKER_ROWS = 1000
@@ -384,6 +394,52 @@ def _breakers_section(s: Summary) -> str:
     )
 
 
+def _learning_section(s: Summary) -> str:
+    learned = s.learning
+    counts = "".join(f"<li>{escape(line)}</li>" for line in learning_counts(learned))
+    out = ["<h2>What the hive taught itself</h2>", f"<ul>{counts}</ul>"]
+    if learned.rules:
+        out.append(
+            "<h3>Rules</h3>"
+            + _table(
+                (
+                    "rule",
+                    "scope",
+                    "status",
+                    "when",
+                    "action",
+                    "evidence",
+                    "proposed",
+                    "deployed",
+                    "rolled back",
+                ),
+                [
+                    [
+                        r.rule_id,
+                        r.scope,
+                        rule_status(r),
+                        r.when,
+                        r.action,
+                        r.evidence,
+                        day(r.proposed_at),
+                        day(r.deployed_at),
+                        day(r.rolled_back_at),
+                    ]
+                    for r in learned.rules
+                ],
+            )
+        )
+    if learned.in_force:
+        out.append(
+            "<h3>In force at the end (control.parameters)</h3>"
+            + _table(
+                ("scope", "name", "kind", "value"),
+                [[p.scope, p.name, p.kind, p.value] for p in learned.in_force],
+            )
+        )
+    return "".join(out)
+
+
 def render_report(
     data: RunData,
     *,
@@ -432,6 +488,7 @@ def render_report(
         _decisions_section(s),
         _signals_section(s),
         _breakers_section(s),
+        _learning_section(s),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

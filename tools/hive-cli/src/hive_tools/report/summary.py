@@ -35,7 +35,10 @@ from hive.limits import (
 )
 from hive.topics import (
     ACCOUNTS_SNAPSHOTS,
+    AUDIT_EVENTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
+    LEARNER_MODELS,
     ORDERS_DECISIONS,
     ORDERS_EXECUTIONS,
     ORDERS_INTENTS,
@@ -46,6 +49,7 @@ from hive.topics import (
     TRADES_CLOSED,
 )
 from hive_tools.report.collect import RunData
+from hive_tools.report.learning import Learning, learning
 
 PARSED = "parsed"
 UPDATE = "update"
@@ -165,6 +169,7 @@ class Summary:
     sources: list[GroupStats] = field(default_factory=list)
     regimes: list[GroupStats] = field(default_factory=list)
     breakers: list[BreakerTrip] = field(default_factory=list)
+    learning: Learning = field(default_factory=Learning)  # what the hive taught itself
 
     def breaker_counts(self) -> list[tuple[str, str, str, int, int, int]]:
         """Trips per (scope, cause, fallback): count, first and last time; most first."""
@@ -498,6 +503,9 @@ def summarize(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> 
         TRADES_CLOSED: len(data.trades),
         ACCOUNTS_SNAPSHOTS: len(data.snapshots),
         CONTROL_BREAKERS: len(data.breakers),
+        f"{AUDIT_EVENTS} (change verdicts)": len(data.change_verdicts),
+        CONTROL_PARAMETERS: len(data.parameters),
+        LEARNER_MODELS: len(data.models),
         "dead letters": len(data.dead_letters),
     }
     return Summary(
@@ -518,4 +526,5 @@ def summarize(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> 
         sources=sources(data),
         regimes=regimes(data),
         breakers=breaker_trips(data.breakers),
+        learning=learning(data.change_verdicts, data.parameters, data.models),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from hive.topics import SIGNALS_RAW_DLQ
+from hive_tools.report.learning import REFUSED_STATUS, Learning, RuleFate, day
 from hive_tools.report.summary import BotSummary, GroupStats, Summary
 
 _NUMBER = re.compile(r"-|[-+]?[\d,]*\.?\d+%?")
@@ -80,6 +81,85 @@ def group_rows(groups: Sequence[GroupStats]) -> list[list[object]]:
         ]
         for g in groups
     ]
+
+
+RULES_SHOWN = 12  # the terminal lists this many rules; the HTML report and /v1/rules list all
+PROMOTIONS_SHOWN = 5
+
+
+def rule_status(r: RuleFate) -> str:
+    return f"{r.status}: {r.refusal}" if r.status == REFUSED_STATUS and r.refusal else r.status
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _in_force_text(scope: str, name: str, kind: str, value: str) -> str:
+    """A parameter with its value; a rule by its name (its JSON is in the table above)."""
+    return f"{scope} {name}" if kind == "RULE" else f"{scope} {name} = {value}"
+
+
+def learning_counts(learned: Learning) -> list[str]:
+    """The section's sentences: rules, parameter changes, model promotions (or that there
+    were none)."""
+    s = learned
+    out = []
+    if s.rules:
+        out.append(
+            f"rules: {len(s.rules)} proposed, {s.rules_deployed} deployed, "
+            f"{s.rules_refused} refused, {s.rules_rolled_back} rolled back "
+            f"({s.rules_active} still active at the end)"
+        )
+    else:
+        out.append("no rules were proposed")
+    if s.parameter_changes or s.parameters_rolled_back:
+        out.append(
+            f"parameter changes: {s.parameters_applied} applied, {s.parameters_refused} "
+            f"refused, {s.parameters_rolled_back} rolled back"
+        )
+    else:
+        out.append("no parameter changes were proposed")
+    if s.promotions:
+        shown = ", ".join(
+            f"{p.model_name} {p.version} on {day(p.ts)}" for p in s.promotions[:PROMOTIONS_SHOWN]
+        )
+        more = len(s.promotions) - PROMOTIONS_SHOWN
+        tail = f", +{more} more" if more > 0 else ""
+        out.append(f"model promotions: {len(s.promotions)} ({shown}{tail})")
+    else:
+        out.append("no model was promoted")
+    return out
+
+
+def learning_lines(learned: Learning) -> list[str]:
+    """The "What the hive taught itself" section: counts, then the rules one a line."""
+    s = learned
+    out = ["What the hive taught itself", *(f"  {line}" for line in learning_counts(s))]
+    if s.rules:
+        out.extend(
+            table(
+                ("rule", "status", "when", "action", "evidence", "deployed", "rolled back"),
+                [
+                    [
+                        r.rule_id,
+                        rule_status(r),
+                        r.when,
+                        r.action,
+                        r.evidence,
+                        day(r.deployed_at),
+                        day(r.rolled_back_at),
+                    ]
+                    for r in s.rules[:RULES_SHOWN]
+                ],
+            ).splitlines()
+        )
+        if len(s.rules) > RULES_SHOWN:
+            out.append(f"  (+{_plural(len(s.rules) - RULES_SHOWN, 'more rule', 'more rules')})")
+    if s.in_force:
+        values = "; ".join(_in_force_text(p.scope, p.name, p.kind, p.value) for p in s.in_force)
+        out.append(f"  in force at the end (control.parameters): {values}")
+    return out
 
 
 GROUP_HEADERS = ("signals", "taken", "trades", "wins", "losses", "win rate", "P&L", "avg R")
@@ -199,4 +279,6 @@ def format_summary(summary: Summary) -> str:
         if counts
         else "  none"
     )
+    out.append("")
+    out.extend(learning_lines(s.learning))
     return "\n".join(out) + "\n"
