@@ -81,7 +81,7 @@ def bench_training(n: int, repeats: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             records = learner.train_and_judge("0001")
             runs.append(time.perf_counter() - t0)
-            hashes.add(records[0]["sha256"])
+            hashes.add(records[0].value["sha256"])
     return {
         "trades": n,
         "train_trades": len(split.train),
@@ -110,7 +110,7 @@ def bench_inference() -> dict[str, Any]:
         learner = Learner(LearnerConfig(), ModelStore(Path(tmp)))
         learner.dataset = ts
         learner.trigger.clock_ms = ts.examples()[-1].exit_time
-        release = learner.train_and_judge("0001")[-1]
+        release = learner.train_and_judge("0001")[0].value  # the CANDIDATE: its artifact
         loads = []
         for _ in range(20):
             t0 = time.perf_counter()

@@ -222,3 +222,118 @@ def test_the_change_history_survives_a_restart_through_the_audit_trail() -> None
     assert details(rollback(again, "c2", T0 + 21))["code"] == "already_rolled_back"  # type: ignore[arg-type]
     done = rollback(again, "c1", T0 + 22)
     assert done["action"] == "CHANGE_ROLLED_BACK" and details(done)["old_value"] == "1"  # type: ignore[arg-type]
+
+
+def learner_proposal(version: str, ts: int, *, model: str = "win-prob") -> dict[str, object]:
+    """The learner's SET_PARAMETER for a release, as hive_learner.proposals builds it."""
+    return command(
+        "SET_PARAMETER",
+        ts,
+        level="GLOBAL",
+        scope_id="global",
+        role="SYSTEM",
+        actor="learner",
+        origin="learner",
+        reason=f"promote {model} {version}: log loss 0.6500 < parent 0.6600",
+        params={"name": f"model.{model}", "value": version},
+        command_id=f"learner:{model}:{version}",
+    )
+
+
+def test_a_model_promotion_is_a_change_with_a_version_for_value() -> None:
+    g = governor()
+    [first] = audits(g.on_command(learner_proposal("0001", T0)))
+    d = details(first)
+    assert (first["action"], first["actor"], first["role"], first["scope_id"]) == (
+        "CHANGE_APPLIED",
+        "learner",
+        "SYSTEM",
+        "global",
+    )
+    assert (d["change_id"], d["name"], d["old_value"], d["new_value"], d["changes_that_day"]) == (
+        "learner:win-prob:0001",
+        "model.win-prob",
+        None,
+        "0001",
+        1,
+    )
+    [second] = audits(g.on_command(learner_proposal("0002", T0 + 1)))
+    assert (details(second)["old_value"], details(second)["new_value"]) == ("0001", "0002")
+    assert g.changes.current("GLOBAL:global", "model.win-prob") == "0002"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        ("model.win-prob", "", "invalid_value"),
+        ("model.win-prob", "  ", "invalid_value"),
+        ("model.win-prob", "win-prob:0001", "invalid_value"),
+        ("model.", "0001", "unknown_parameter"),
+        ("model.a:b", "0001", "unknown_parameter"),
+    ],
+)
+def test_a_model_version_must_be_plain_text(name: str, value: str, code: str) -> None:
+    g = governor()
+    audit = set_param(g, name, value, T0, level="GLOBAL", scope_id="global", role="SYSTEM")
+    assert (audit["action"], details(audit)["code"]) == ("CHANGE_REFUSED", code)  # type: ignore[arg-type]
+
+
+def test_a_promotion_counts_in_the_day_and_the_fourth_change_is_refused_whatever_its_kind() -> None:
+    # Counted per scope in this change guard: the learner's proposals are GLOBAL, so the day's
+    # budget here is the global scope's.
+    g = governor()
+    kw = {"level": "GLOBAL", "scope_id": "global", "role": "ADMIN"}
+    assert set_param(g, "min_confidence", "0.5", T0, **kw)["action"] == "CHANGE_APPLIED"
+    assert audits(g.on_command(learner_proposal("0001", T0 + 1)))[0]["action"] == "CHANGE_APPLIED"
+    assert set_param(g, "daily_loss_pct", "2", T0 + 2, **kw)["action"] == "CHANGE_APPLIED"
+    [fourth] = audits(g.on_command(learner_proposal("0002", T0 + 3)))
+    assert (fourth["action"], details(fourth)["code"], details(fourth)["message"]) == (
+        "CHANGE_REFUSED",
+        "daily_change_limit",
+        "GLOBAL:global already had 3 changes on 2017-06-14 (UTC); the constitution allows 3 a day",
+    )
+    refused = set_param(g, "min_confidence", "0.6", T0 + 4, **kw)
+    assert details(refused)["code"] == "daily_change_limit"  # type: ignore[arg-type]
+    assert g.changes.current("GLOBAL:global", "model.win-prob") == "0001"
+
+
+def test_a_promotion_rolled_back_puts_the_previous_version_back_then_none() -> None:
+    g = governor()
+    g.on_command(learner_proposal("0001", T0))
+    g.on_command(learner_proposal("0002", T0 + 1))
+    [back] = audits(
+        g.on_command(
+            command(
+                "ROLLBACK_CHANGE",
+                T0 + 2,
+                level="GLOBAL",
+                scope_id="global",
+                params={"change_id": "learner:win-prob:0002"},
+            )
+        )
+    )
+    d = details(back)
+    assert (back["action"], d["name"], d["old_value"], d["new_value"]) == (
+        "CHANGE_ROLLED_BACK",
+        "model.win-prob",
+        "0001",
+        "0002",
+    )
+    assert g.changes.current("GLOBAL:global", "model.win-prob") == "0001"
+    g.on_command(
+        command(
+            "ROLLBACK_CHANGE",
+            T0 + 3,
+            level="GLOBAL",
+            scope_id="global",
+            params={"change_id": "learner:win-prob:0001"},
+        )
+    )
+    assert g.changes.current("GLOBAL:global", "model.win-prob") is None
+
+
+def test_the_refusals_a_proposer_watches_for_are_the_governors_refusal_actions() -> None:
+    from hive.parameters import CHANGE_REFUSALS
+    from hive_governor.change_guard import CONSTITUTION_REFUSED, REFUSED
+
+    assert {REFUSED, CONSTITUTION_REFUSED, "COMMAND_REFUSED"} == CHANGE_REFUSALS

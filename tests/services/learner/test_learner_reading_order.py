@@ -18,6 +18,9 @@ from hive_learner.synthetic import generate_trades
 from hive_learner.train import TrainConfig
 from hive_learner.trigger import DAY_MS, RetrainTrigger, TriggerRules
 
+from support.learner import FakeChangeGuard, feed
+from support.learner import releases as release_records
+
 pytestmark = pytest.mark.unit
 
 HOUR = 3_600_000
@@ -45,11 +48,8 @@ def as_partitions_read(trades: list[dict[str, Any]], drift_ms: int) -> list[dict
 
 
 def releases(config: LearnerConfig, trades: list[dict[str, Any]], store: ModelStore) -> list[Any]:
-    learner = Learner(config, store)
-    out = []
-    for t in trades:
-        out += learner.on_trade(t)
-    return out
+    """The release records, the governor's change guard answering every proposal."""
+    return release_records(feed(Learner(config, store), trades, FakeChangeGuard()))
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,10 @@
 """learner on the real broker and registry: closed trades in, a model release out that the
-risk gate can load without torch; a restart adopts what was published and carries on."""
+risk gate can load without torch, proposed to the governor's change guard and PROMOTED once
+control.parameters puts it in force; a restart adopts what was published and carries on.
+
+The test plays the governor: it answers the learner's proposal on control.commands with the
+control.parameters record the governor publishes for an applied change (the governor's side of
+the round trip is tested with the governor)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from typer.testing import CliRunner
 
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import make_registry_client
+from hive.parameters import EffectiveParameter, parameter_key
 from hive.runtime.replay import end_offsets, read_until
 from hive.winprob import load_release
 from hive_learner.synthetic import DAY_MS, START_MS, World, generate_trades
@@ -25,6 +31,8 @@ pytestmark = pytest.mark.integration
 
 TRADES = "trades.closed.v1"
 MODELS = "learner.models.v1"
+COMMANDS = "control.commands.v1"
+PARAMETERS = "control.parameters.v1"
 
 
 def _start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
@@ -52,6 +60,33 @@ def _wait_for(bootstrap, codecs, model, want: set[tuple[str, str]], timeout_s=12
         if want <= {(r["version"], r["status"]) for r in got} or time.monotonic() > deadline:
             return got
         time.sleep(0.5)
+
+
+def _proposal(bootstrap: str, codecs: CodecRegistry, command_id: str, timeout_s=60.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    found: list[dict] = []
+    while True:
+        read_until(
+            bootstrap,
+            end_offsets(bootstrap, [COMMANDS]),
+            codecs,
+            lambda r: found.append(r.value) if r.value.get("command_id") == command_id else None,
+        )
+        if found or time.monotonic() > deadline:
+            assert found, f"no proposal {command_id} on {COMMANDS}"
+            return found[0]
+        time.sleep(0.5)
+
+
+def _apply(cmd: dict, bootstrap: str, registry: str) -> None:
+    """What the governor publishes when its change guard applies the proposal."""
+    record = EffectiveParameter(
+        event_id=cmd["command_id"], ts=cmd["ts_event"], scope_level="GLOBAL", scope_id="global",
+        name=cmd["parameters"]["name"], kind="PARAMETER", value=cmd["parameters"]["value"],
+        previous_value=None, change_id=cmd["command_id"], actor=cmd["actor"], reason=cmd["reason"],
+    ).record()  # fmt: skip
+    key = parameter_key("GLOBAL", "global", record["name"])
+    publish_records([record], PARAMETERS, lambda _: key, bootstrap, registry)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -91,6 +126,24 @@ def test_trades_become_a_release_the_gate_can_load_and_a_restart_continues(hive_
 
     learner = _start(env, tmp_path)
     try:
+        _wait_for(bootstrap, codecs, model, {("0001", "CANDIDATE")})
+        cmd = _proposal(bootstrap, codecs, f"learner:{model}:0001")
+        assert (cmd["command"], cmd["scope_level"], cmd["scope_id"], cmd["role"]) == (
+            "SET_PARAMETER",
+            "GLOBAL",
+            "global",
+            "SYSTEM",
+        )
+        assert (cmd["actor"], cmd["origin"], cmd["parameters"]) == (
+            "learner",
+            "learner",
+            {"name": f"model.{model}", "value": "0001"},
+        )
+        # Not promoted by the learner itself: only CANDIDATE until the governor answers.
+        assert {(r["version"], r["status"]) for r in _releases(bootstrap, codecs, model)} == {
+            ("0001", "CANDIDATE")
+        }
+        _apply(cmd, bootstrap, registry)
         got = _wait_for(bootstrap, codecs, model, {("0001", "CANDIDATE"), ("0001", "PROMOTED")})
     finally:
         _stop(learner)
@@ -100,6 +153,8 @@ def test_trades_become_a_release_the_gate_can_load_and_a_restart_continues(hive_
     }, f"releases {got}; logs in {tmp_path}"
     promoted = next(r for r in got if r["status"] == "PROMOTED")
     assert promoted["event_id"] == f"{model}:0001:PROMOTED" and promoted["parent_version"] is None
+    assert promoted["change_id"] == f"learner:{model}:0001"
+    assert promoted["ts_event"] == cmd["ts_event"]
     assert promoted["ts_event"] in {t["exit_time"] for t in first}
     assert promoted["trade_count"] + promoted["holdout_count"] == len(first)
     # What the risk gate does with the release: load it without torch, hash-checked, and ask.
@@ -113,7 +168,10 @@ def test_trades_become_a_release_the_gate_can_load_and_a_restart_continues(hive_
     learner = _start(env, tmp_path)
     try:
         got = _wait_for(bootstrap, codecs, model, {("0002", "CANDIDATE")})
-        time.sleep(1.0)  # its verdict follows in the same batch
+        time.sleep(1.0)  # a REJECTED on the metrics follows in the same batch; else a proposal
+        if not [r for r in _releases(bootstrap, codecs, model) if r["version"] == "0002"][1:]:
+            _apply(_proposal(bootstrap, codecs, f"learner:{model}:0002"), bootstrap, registry)
+            _wait_for(bootstrap, codecs, model, {("0002", "PROMOTED")})
         got = _releases(bootstrap, codecs, model)
     finally:
         _stop(learner)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hive.topics import LEARNER_MODELS, TRADES_CLOSED
+from hive.topics import (
+    AUDIT_EVENTS,
+    CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
+    LEARNER_MODELS,
+    TRADES_CLOSED,
+)
 from hive.winprob import Prior
 from hive_learner.learner import Learner, LearnerConfig
 from hive_learner.promotion import PromotionRules
@@ -81,8 +87,10 @@ def test_the_learner_restores_until_the_runtime_calls_the_hook(tmp_path: Path) -
 
 
 def test_topics() -> None:
+    # The governor's answers to the learner's proposals are replayed up to the committed
+    # offsets at start (not tables): one that came after the last commit settles its release live.
     assert (INPUTS, OUTPUTS, TABLES) == (
-        [LEARNER_MODELS, TRADES_CLOSED],
-        [LEARNER_MODELS],
+        [LEARNER_MODELS, CONTROL_PARAMETERS, AUDIT_EVENTS, TRADES_CLOSED],
+        [LEARNER_MODELS, CONTROL_COMMANDS],
         [LEARNER_MODELS],
     )

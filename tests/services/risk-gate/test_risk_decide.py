@@ -631,35 +631,87 @@ def _gate_with_loader() -> RiskGate:
     )
 
 
-def test_a_promoted_release_is_loaded_and_its_confidence_used(tmp_path: Path) -> None:
+def _in_force(
+    version: str | None, ts: int, *, event_id: str | None = None, previous: str | None = None
+) -> dict[str, Any]:
+    """The governor's control.parameters record of the model version in force."""
+    from hive.parameters import EffectiveParameter
+
+    change = f"learner:win-prob:{version}" if version is not None else None
+    return EffectiveParameter(
+        event_id=event_id or str(change), ts=ts, scope_level="GLOBAL", scope_id="global",
+        name="model.win-prob", kind="PARAMETER", value=version, previous_value=previous,
+        change_id=change, actor="learner", reason="promote",
+    ).record()  # fmt: skip
+
+
+def test_the_release_in_force_is_loaded_and_its_confidence_used(tmp_path: Path) -> None:
     gate = _gate_with_loader()
     gate.on_bot(
         dict(BOT_RECORD, strategy_card="confidence_threshold", strategy_parameters={"threshold": "0.6"})
     )  # fmt: skip
     gate.on_model(_release(tmp_path, "0001", 0.3, status="CANDIDATE", ts=1))
-    assert gate.model is None  # a candidate is not used
-    gate.on_model(_release(tmp_path, "0001", 0.3, ts=2))
+    assert gate.model is None  # a release is not used until its version is in force
+    none = gate.on_signal(SCORED)[0].decision
+    assert (none["confidence_source"], none["model_version"]) == ("PRIOR", None)
+    gate.on_parameter(_in_force("0001", 1))  # the change guard put the candidate in force
     assert gate.model is not None and gate.model.version == "0001"
     low = gate.on_signal(SCORED)[0].decision
     assert (low["confidence_source"], low["model_version"]) == ("MODEL", "0001")
     assert not low["allowed"] and "card.confidence_threshold.skipped" in low["reasons"]
+    # The learner's PROMOTED record of the version in force changes nothing.
+    gate.on_model(_release(tmp_path, "0001", 0.3, ts=1))
+    assert gate.model.version == "0001"
+    # A later PROMOTED record is not used either until its version is in force.
     gate.on_model(_release(tmp_path, "0002", 0.8, ts=3))
+    assert gate.model.version == "0001"
+    gate.on_parameter(_in_force("0002", 3, previous="0001"))
     high = gate.on_signal(scored(message_id="2", signal_id="fx-vip:2:0", event_id="fx-vip:2:0:r0"))[
         0
     ]
     assert high.decision["model_version"] == "0002"
     assert high.decision["confidence_used"] == pytest.approx(0.8)
-    # Rolled back: the previous promoted version is current again.
-    gate.on_model(_release(tmp_path, "0002", 0.8, status="ROLLED_BACK", ts=4))
+    # Rolled back: the previous version is in force again, and used at the next decision.
+    rollback = _in_force("0001", 4, event_id="rb-1", previous="0002")
+    gate.on_parameter(rollback)
     assert gate.model is not None and gate.model.version == "0001"
+    back = gate.on_signal(scored(message_id="3", signal_id="fx-vip:3:0", event_id="fx-vip:3:0:r0"))
+    assert (back[0].decision["model_version"], back[0].decision["confidence_used"]) == (
+        "0001",
+        pytest.approx(0.3),
+    )
+    # Rolled back to none: no model, the cards use their prior.
+    gate.on_parameter(_in_force(None, 5, event_id="rb-2", previous="0001"))
+    assert gate.model is None
+    prior = gate.on_signal(scored(message_id="4", signal_id="fx-vip:4:0", event_id="fx-vip:4:0:r0"))
+    assert (prior[0].decision["confidence_source"], prior[0].decision["model_version"]) == (
+        "PRIOR",
+        None,
+    )
+
+
+def test_a_version_in_force_before_its_release_is_known_is_used_once_it_is(tmp_path: Path) -> None:
+    gate = _gate_with_loader()
+    gate.on_parameter(_in_force("0001", 1))  # tables load in no fixed order across topics
+    assert gate.model is None
+    gate.on_model(_release(tmp_path, "0001", 0.7, status="CANDIDATE", ts=1))
+    assert gate.model is not None and gate.model.version == "0001"
+    # Other parameters and another family's version are not the model's.
+    gate.on_parameter({**_in_force("0002", 2), "name": "model.edge"})
+    gate.on_parameter({**_in_force("0002", 2), "name": "min_confidence", "value": "0.5"})
+    assert gate.model.version == "0001"
+    gate.on_parameter(None, key="GLOBAL:global:model.win-prob")  # a tombstone: none in force
+    assert gate.model is None
 
 
 def test_a_release_that_fails_its_hash_is_not_used(tmp_path: Path) -> None:
     gate = _gate_with_loader()
     gate.on_model(_release(tmp_path, "0001", 0.7, ts=1))
+    gate.on_parameter(_in_force("0001", 1))
     bad = _release(tmp_path, "0002", 0.2, ts=2)
     bad["sha256"] = "0" * 64
     gate.on_model(bad)
+    gate.on_parameter(_in_force("0002", 2, previous="0001"))
     assert gate.model is not None and gate.model.version == "0001"
 
 

@@ -15,6 +15,8 @@ from hive_learner.train import TrainConfig
 from hive_learner.trigger import DAY_MS, TriggerRules
 from hive_tools.cli.models import latest_per_version, models_app
 
+from support import learner as fake_governor
+
 pytestmark = pytest.mark.unit
 
 runner = CliRunner()
@@ -29,10 +31,11 @@ def releases(tmp_path_factory):
                              min_new_trades=50, cooldown_ms=2 * DAY_MS),
     )  # fmt: skip
     learner = Learner(config, ModelStore(tmp_path_factory.mktemp("store")))
-    out = []
-    for t in generate_trades(1_200, seed=41):
-        out += learner.on_trade(t)
-    return out
+    # Proposals answered by a change guard that applies them, as the governor does.
+    out = fake_governor.feed(
+        learner, generate_trades(1_200, seed=41), fake_governor.FakeChangeGuard()
+    )
+    return fake_governor.releases(out)
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ limits) keeps a `ParameterBook` fed from the topic and asks it, never the record
   any level (None) means the owner's own value applies (e.g. the bot's registry value).
 - A null value, or a Kafka tombstone, takes the key out of force.
 - Rules (kind RULE, name "rule." + rule_id) are kept apart: `rules()` lists those in force.
+- A learner model in use is a GLOBAL parameter too: `model.<model_name>` = its version
+  (`model_parameter`), proposed by the learner and put in force by the change guard like any
+  change; the risk gate sizes with the release of that version.
 """
 
 from __future__ import annotations
@@ -24,11 +27,22 @@ PARAMETER: Final = "PARAMETER"
 RULE: Final = "RULE"
 RULE_PREFIX: Final = "rule."
 GLOBAL_SCOPE_ID: Final = "global"
+MODEL_PREFIX: Final = "model."
+# The governor's audit actions for a proposed change it refused (its change guard's verdicts and
+# its command rules'): how a proposer learns "no" (a "yes" shows on control.parameters).
+CHANGE_REFUSALS: Final = frozenset(
+    {"CHANGE_REFUSED", "CONSTITUTION_CHANGE_REFUSED", "COMMAND_REFUSED"}
+)
 
 
 def parameter_key(scope_level: str, scope_id: str, name: str) -> str:
     """The record's Kafka key (schemas/topics.yaml)."""
     return f"{scope_level}:{scope_id}:{name}"
+
+
+def model_parameter(model_name: str) -> str:
+    """The parameter whose value is the version of `model_name` in use (e.g. model.win-prob)."""
+    return MODEL_PREFIX + model_name
 
 
 @dataclass(frozen=True)

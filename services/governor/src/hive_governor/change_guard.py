@@ -13,6 +13,9 @@ in the loop:
   (each bot, cell and the global scope has its own 3): cells and the global scope have no
   trading day, and the UTC day is the same for every reader of the trail;
 - a new (scope, parameter) beyond `max_active` (50) active ones is refused;
+- `model.<model_name>` (the learner's promotion of a release) takes a version, not a number: a
+  non-empty text without ':'; it is counted like any change, and its rollback puts the previous
+  version back in force (or none: the cards' prior);
 - otherwise it is applied (CHANGE_APPLIED). The change id is the command_id.
 
 "Applied" means accepted and written to the audit trail with the old and new value; the
@@ -38,6 +41,7 @@ from hive.constitution import (
     MAX_RISK_PER_POSITION_PCT,
     MIN_CONFIDENCE,
 )
+from hive.parameters import MODEL_PREFIX
 
 APPLIED: Final = "CHANGE_APPLIED"
 REFUSED: Final = "CHANGE_REFUSED"
@@ -153,20 +157,13 @@ class ChangeGuard:
                 "constitution",
                 f"{name} is part of the constitution and cannot be changed at run time",
             )
-        bounds = PARAMETERS.get(name)
-        if bounds is None:
-            known = ", ".join(PARAMETERS)
-            return Verdict(
-                REFUSED, "unknown_parameter", f"unknown parameter {name!r} (known: {known})"
-            )
-        number = _number(value)
-        if number is None:
-            return Verdict(
-                REFUSED, "invalid_value", f"{name}: a decimal number expected, got {value!r}"
-            )
-        problem = bounds.check(number)
-        if problem is not None:
-            return Verdict(REFUSED, "outside_constitution", f"{name} {problem}, got {value}")
+        refused = (
+            _model_version_refusal(name, value)
+            if name.startswith(MODEL_PREFIX)
+            else _number_refusal(name, value)
+        )
+        if refused is not None:
+            return refused
         day = utc_day(ts)
         done = self.changes_on(scope_key, day)
         if done >= self.max_per_day:
@@ -262,6 +259,37 @@ class ChangeGuard:
         change.rolled_back_by = rollback_id
         restored = change.old_value if change.old_value is not None else "default"
         return Verdict(ROLLED_BACK, "rolled_back", f"{change.name} back to {restored}", change)
+
+
+def _number_refusal(name: str, value: str | None) -> Verdict | None:
+    """A known parameter set to a decimal number within the constitution's bounds, or why not."""
+    bounds = PARAMETERS.get(name)
+    if bounds is None:
+        known = ", ".join(PARAMETERS)
+        return Verdict(REFUSED, "unknown_parameter", f"unknown parameter {name!r} (known: {known})")
+    number = _number(value)
+    if number is None:
+        return Verdict(
+            REFUSED, "invalid_value", f"{name}: a decimal number expected, got {value!r}"
+        )
+    problem = bounds.check(number)
+    if problem is not None:
+        return Verdict(REFUSED, "outside_constitution", f"{name} {problem}, got {value}")
+    return None
+
+
+def _model_version_refusal(name: str, value: str | None) -> Verdict | None:
+    """`model.<model_name>` = a release version (text, not a number), or why not."""
+    if not name[len(MODEL_PREFIX) :] or ":" in name:
+        return Verdict(REFUSED, "unknown_parameter", f"{name!r}: model.<model_name> expected")
+    version = (value or "").strip()
+    if not version or ":" in version:
+        return Verdict(
+            REFUSED,
+            "invalid_value",
+            f"{name}: a release version without ':' expected, got {value!r}",
+        )
+    return None
 
 
 def _number(value: str | None) -> float | None:

@@ -5,18 +5,15 @@ Releases are read without torch by `hive.winprob.load_release` (the risk gate do
 """
 
 from hive_learner.learner import Learner, LearnerConfig
-from hive_learner.promotion import ChangeGuard, DailyChangeGuard, NoChangeGuard, PromotionRules
+from hive_learner.promotion import PromotionRules
 from hive_learner.store import ModelStore
 from hive_learner.train import TrainConfig
 from hive_learner.trigger import TriggerRules
 
 __all__ = [
-    "ChangeGuard",
-    "DailyChangeGuard",
     "Learner",
     "LearnerConfig",
     "ModelStore",
-    "NoChangeGuard",
     "PromotionRules",
     "TrainConfig",
     "TriggerRules",

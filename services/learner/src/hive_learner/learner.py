@@ -1,14 +1,20 @@
-"""The learner: closed trades in, model releases out. Plain Python, no Kafka.
+"""The learner: closed trades in, model releases and their proposals out. Plain Python, no Kafka.
 
 Each usable trade joins the training set; when the trigger says a run is due, a candidate is
-trained, stored, judged against the current model and announced (CANDIDATE, then PROMOTED or
-REJECTED). Version numbers count the runs, so the n-th run is version n.
+trained, stored, judged against the model in use and announced (CANDIDATE). One that fails the
+promotion metrics is REJECTED at once; one that passes is proposed to the governor's change
+guard (proposals.py) and settled by its answer: PROMOTED when the guard puts the version in
+force (control.parameters), REJECTED when it refuses (audit.events), ROLLED_BACK when a
+promoted version's change is rolled back. The model in use (the parent of the next run) is the
+version in force. Version numbers count the runs, so the n-th run is version n.
 
 Restarts: the service first loads the published lineage (learner.models), then replays the
-trades it had consumed. A run whose version already has a verdict in the lineage is adopted,
-not retrained: what was published stays what is in use. While replaying (`restoring`), a run
-that is not in the lineage is left due instead of trained, because a replay's outputs are
-discarded: the first live trade trains and publishes it.
+trades, parameters and audit events it had consumed. A run whose version already has a verdict
+in the lineage, or was proposed (CANDIDATE) before the last commit, is adopted, not retrained:
+what was published stays what is in use. While replaying (`restoring`), answers only restore
+the version in force (what they settled was published before), and a run that is not in the
+lineage is left due instead of trained, because a replay's outputs are discarded: the first
+live trade trains and publishes it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from hive.parameters import GLOBAL_SCOPE_ID, model_parameter, parameter_key
 from hive.winprob import FloatArray, ReleaseError, WinProbModel, dump_artifact, prior_model
 from hive_learner.dataset import (
     TradeExample,
@@ -30,19 +37,19 @@ from hive_learner.dataset import (
     labels,
     raw_matrix,
 )
-from hive_learner.promotion import (
-    ChangeGuard,
-    DailyChangeGuard,
-    PromotionRules,
-    judge,
-)
+from hive_learner.outputs import Output
+from hive_learner.promotion import PromotionRules, judge
+from hive_learner.proposals import in_force, proposal, proposal_id, refusal
 from hive_learner.releases import (
     CANDIDATE,
     PROMOTED,
     REJECTED,
+    ROLLED_BACK,
     Lineage,
     ReleaseInfo,
     format_version,
+    release_output,
+    restamp,
 )
 from hive_learner.store import ModelStore
 from hive_learner.train import TrainConfig, split_holdout, train_model
@@ -81,25 +88,24 @@ class LearnerStats:
     other_sources: int = 0
     runs: int = 0
     adopted: int = 0
+    proposed: int = 0
     promoted: int = 0
     rejected: int = 0
+    rolled_back: int = 0
 
 
 class Learner:
-    def __init__(
-        self,
-        config: LearnerConfig,
-        store: ModelStore,
-        guard: ChangeGuard | None = None,
-    ) -> None:
+    def __init__(self, config: LearnerConfig, store: ModelStore) -> None:
         self.config = config
         self.store = store
-        self.guard: ChangeGuard = guard or DailyChangeGuard()
         self.dataset = TrainingSet(config.capacity)
         self.trigger = RetrainTrigger(config.trigger)
         self.lineage = Lineage(config.model_name)
         self.baseline = prior_model(config.train.prior, config.model_name, "prior")
         self.runs = 0
+        # The version the governor's change guard has in force (control.parameters), if any.
+        self.parameter = model_parameter(config.model_name)
+        self.in_force: str | None = None
         self.restoring = False
         self.stats = LearnerStats()
         self._models: dict[str, WinProbModel] = {}
@@ -109,13 +115,83 @@ class Learner:
     def on_release(self, record: Mapping[str, Any]) -> None:
         """A learner.models record (ours, echoed back, or loaded at start-up)."""
         self.lineage.apply(record)
-        observe = getattr(self.guard, "observe", None)
-        if observe is not None:
-            observe(record)
 
-    def on_trade(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """A trades.closed record; returns the release records it caused (usually none).
-        Raises dataset.TradeInputError for a record that cannot be read."""
+    def on_parameter(
+        self, record: Mapping[str, Any] | None, key: str | None = None
+    ) -> list[Output]:
+        """A control.parameters record: for the model's, the version in force, and the release
+        records that settles (PROMOTED, ROLLED_BACK). A tombstone (None) of the model's `key`
+        takes it out of force. Raises `RecordError` for an unreadable record."""
+        if record is None:
+            if key == parameter_key("GLOBAL", GLOBAL_SCOPE_ID, self.parameter):
+                self.in_force = None
+            return []
+        answer = in_force(record, self.config.model_name)
+        if answer is None:
+            return []
+        self.in_force = answer.version
+        if self.restoring:
+            return []
+        out = []
+        # A rollback withdraws the version that was in force (not a mere successor's parent).
+        rolled = answer.rolled_back and answer.previous != answer.version
+        withdrawn = self.lineage.get(answer.previous) if rolled else None
+        if withdrawn is not None and withdrawn["status"] == PROMOTED:
+            why = f"rolled back by {answer.actor} ({answer.event_id}): {answer.reason}"
+            change = withdrawn.get("change_id")
+            out.append(self._settle(withdrawn, ROLLED_BACK, answer.ts, why, change))
+        rec = self.lineage.get(answer.version)
+        if rec is not None and rec["status"] != PROMOTED:
+            # The learner's own proposal keeps its metrics' reason; a version an operator put
+            # (back) in force says who did.
+            why = (
+                str(rec["reason"])
+                if rec["status"] == CANDIDATE and rec.get("reason")
+                else f"put in force by {answer.actor} ({answer.change_id}): {answer.reason}"
+            )
+            out.append(self._settle(rec, PROMOTED, answer.ts, why, answer.change_id))
+        return out
+
+    def on_audit(self, record: Mapping[str, Any]) -> list[Output]:
+        """An audit.events record: the governor's refusal of one of our proposals makes that
+        release REJECTED with the guard's reason; everything else is not the learner's."""
+        refused = refusal(record)
+        if refused is None or self.restoring:
+            return []
+        prefix = proposal_id(self.config.model_name, "")
+        if not refused.command_id.startswith(prefix):
+            return []
+        rec = self.lineage.get(refused.command_id.removeprefix(prefix))
+        if rec is None or rec["status"] != CANDIDATE:
+            return []
+        why = f"rejected by the change guard: {refused.message}; {rec.get('reason')}"
+        return [self._settle(rec, REJECTED, refused.ts, why)]
+
+    def _settle(
+        self,
+        announced: Mapping[str, Any],
+        status: str,
+        ts: int,
+        reason: str,
+        change_id: str | None = None,
+    ) -> Output:
+        """The verdict on a proposed (or promoted) release, decided by the governor."""
+        ts = max(ts, int(announced["ts_event"]))  # never older than what it settles
+        rec = restamp(announced, status, ts=ts, reason=reason, change_id=change_id)
+        self.lineage.apply(rec)
+        if status == PROMOTED:
+            self.stats.promoted += 1
+        elif status == REJECTED:
+            self.stats.rejected += 1
+        else:
+            self.stats.rolled_back += 1
+        log.info("%s %s: %s", rec["version"], status, reason)
+        return release_output(rec)
+
+    def on_trade(self, record: Mapping[str, Any]) -> list[Output]:
+        """A trades.closed record; returns what it caused (usually nothing; at a run, the
+        release records and the proposal). Raises dataset.TradeInputError for a record that
+        cannot be read."""
         sources = self.config.sources
         if sources and (record.get("features") or {}).get("source") not in sources:
             self.stats.other_sources += 1
@@ -130,13 +206,13 @@ class Learner:
             return []
         self.stats.trades += 1
         self.trigger.read(example.exit_time, example.trade_id)
-        records: list[dict[str, Any]] = []
+        outputs: list[Output] = []
         while (upto := self.trigger.next_due()) is not None:
             run = self._run(upto)
             if run is None:
                 break  # restoring: left due for the first live trade
-            records += run
-        return records
+            outputs += run
+        return outputs
 
     def go_live(self) -> None:
         """The replay of consumed trades is over: runs from now on are trained and published."""
@@ -144,11 +220,14 @@ class Learner:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def _run(self, upto: tuple[int, str]) -> list[dict[str, Any]] | None:
-        """The run due at trade `upto`: its records; None while restoring (left due)."""
+    def _run(self, upto: tuple[int, str]) -> list[Output] | None:
+        """The run due at trade `upto`: its outputs; None while restoring (left due)."""
         version = format_version(self.runs + 1)
-        if self.lineage.judged(version):
-            # Published before a restart: adopt it as it was decided.
+        if self.lineage.judged(version) or (
+            self.restoring and self.lineage.status(version) == CANDIDATE
+        ):
+            # Published before a restart: adopt it as it was decided (or proposed: the
+            # governor's answer settles it).
             self.runs += 1
             self.stats.adopted += 1
             self.trigger.ran()
@@ -159,9 +238,13 @@ class Learner:
         self.trigger.ran()
         return self.train_and_judge(version, upto)
 
+    def current_release(self) -> dict[str, Any] | None:
+        """The release in use: the version the change guard has in force (None: the prior)."""
+        return self.lineage.get(self.in_force)
+
     def current_model(self) -> WinProbModel | None:
-        """The model in use (PROMOTED, greatest ts_event), loaded from the store."""
-        rec = self.lineage.current()
+        """The model in use, loaded from the store."""
+        rec = self.current_release()
         if rec is None:
             return None
         version = str(rec["version"])
@@ -175,9 +258,7 @@ class Learner:
             self._models[version] = model
         return model
 
-    def train_and_judge(
-        self, version: str, upto: tuple[int, str] | None = None
-    ) -> list[dict[str, Any]]:
+    def train_and_judge(self, version: str, upto: tuple[int, str] | None = None) -> list[Output]:
         """Train on the trades up to `upto` (exit time, trade id; None: all), judge, release."""
         cfg = self.config
         examples = self.dataset.examples() if upto is None else self.dataset.examples_upto(upto)
@@ -185,7 +266,7 @@ class Learner:
         if not split.train or len(split.holdout) < cfg.train.min_holdout:
             return []
         trained = train_model(split.train, cfg.train, cfg.model_name, version)
-        parent_rec = self.lineage.current()
+        parent_rec = self.current_release()
         parent_version = str(parent_rec["version"]) if parent_rec else None
         parent = self.current_model()
         has_parent = parent is not None
@@ -240,27 +321,25 @@ class Learner:
             holdout_count=len(holdout),
             hyperparameters=cfg.hyperparameters(),
         )
-        status, reason, change_id = REJECTED, verdict.reason, None
-        if verdict.promote:
-            approval = self.guard.approve(cfg.model_name, version, parent_version, ts)
-            if approval.approved:
-                status, change_id = PROMOTED, approval.change_id
-            else:
-                reason = f"rejected by the change guard: {approval.reason}; {verdict.reason}"
-        records = [
-            info.record(CANDIDATE, verdict.metrics),
-            info.record(status, verdict.metrics, reason, change_id),
-        ]
-        for rec in records:
-            self.lineage.apply(rec)
-        if status == PROMOTED:
-            self._models[version] = candidate
-            self.stats.promoted += 1
-        else:
-            self.stats.rejected += 1
         self.stats.runs += 1
-        log.info("%s %s: %s", version, status, reason)
-        return records
+        if not verdict.promote:
+            self.stats.rejected += 1
+            log.info("%s %s: %s", version, REJECTED, verdict.reason)
+            records = [
+                info.record(CANDIDATE, verdict.metrics),
+                info.record(REJECTED, verdict.metrics, verdict.reason),
+            ]
+            for rec in records:
+                self.lineage.apply(rec)
+            return [release_output(r) for r in records]
+        # Passed: proposed to the governor's change guard, which decides (on_parameter,
+        # on_audit). The CANDIDATE record keeps the metrics' reason for the verdict.
+        candidate_rec = info.record(CANDIDATE, verdict.metrics, verdict.reason)
+        self.lineage.apply(candidate_rec)
+        self._models[version] = candidate
+        self.stats.proposed += 1
+        log.info("%s proposed: %s", version, verdict.reason)
+        return [release_output(candidate_rec), proposal(candidate_rec, verdict.reason)]
 
 
 def _r_errors(

@@ -1,6 +1,7 @@
 """Judge a candidate against the current model on the most recent held-out trades.
 
-A candidate is promoted only if, on the holdout (weighted per signal, no recency decay):
+A candidate is proposed for promotion only if, on the holdout (weighted per signal, no recency
+decay):
 1. it is better: log loss lower by at least `min_improvement` and Brier score not higher;
 2. it is calibrated at least as well: ECE <= the current model's ECE + `ece_tolerance` + the
    ECE that sampling noise alone gives a perfectly calibrated model on a holdout this size
@@ -11,7 +12,9 @@ A candidate is promoted only if, on the holdout (weighted per signal, no recency
    over the holdout is at most `max_kl` (nats), so the confidence the gate sizes with never
    jumps in one release. With no current model (cold start) the baseline is the prior and
    there is no trust region: the prior is not a model anyone trades on.
-4. the governor's change guard approves it (`ChangeGuard`).
+
+Passing these makes a candidate a proposal, not a promotion: the governor's change guard decides
+whether it is put in force (proposals.py).
 """
 
 from __future__ import annotations
@@ -19,12 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-
-from hive.constitution import MAX_CHANGES_PER_DAY
 
 FloatArray = npt.NDArray[np.float64]
 _CLIP = 1e-6
@@ -196,78 +196,3 @@ def judge(
         f"Brier {m['brier']:.4f} <= {m['parent_brier']:.4f}, ECE {m['ece']:.4f}; {trust}"
     )
     return Verdict(True, reason, m)
-
-
-@dataclass(frozen=True)
-class Approval:
-    approved: bool
-    change_id: str | None
-    reason: str = ""
-
-
-class ChangeGuard(Protocol):
-    """The governor's change guard: may this promotion happen?
-
-    This is the seam where the governor plugs in. A promotion is a change to what the hive
-    trades on, and the constitution allows at most 3 rule or parameter changes a day; the
-    governor's guard counts and audits them. An implementation asks the guard (e.g. a
-    CHANGE_REQUEST on control.commands answered by the governor), returns its change id, and
-    refuses when the guard says no; the release record then carries `change_id`, or is
-    REJECTED with the guard's reason. `DailyChangeGuard` (the default) applies the
-    constitution's 3 changes a day; `NoChangeGuard` approves everything, without an id.
-    """
-
-    def approve(
-        self, model_name: str, version: str, parent_version: str | None, ts_event: int
-    ) -> Approval: ...
-
-
-DAY_MS = 86_400_000
-# The constitution's MAX_CHANGES_PER_DAY bounds rule or parameter changes a day; a promotion
-# changes what the hive trades on, so it counts as one.
-
-
-class DailyChangeGuard:
-    """The constitution's change limit applied to promotions: at most `limit` PROMOTED releases
-    of a model family per UTC day of event time; each approval has the deterministic change id
-    `learner:<model>:<version>`. The count is rebuilt from the published releases (`observe`),
-    so a restart cannot promote a fourth model that day.
-
-    LIMITATION: this is the constitution's rule enforced in the learner, not a round trip
-    through the governor's change guard process (which would audit it on the governor's
-    chain); the release record's change_id and reason carry the decision instead.
-    """
-
-    def __init__(self, limit: int = MAX_CHANGES_PER_DAY) -> None:
-        self.limit = limit
-        self._promoted: dict[tuple[str, int], set[str]] = {}
-
-    def observe(self, record: Mapping[str, Any]) -> None:
-        if record.get("status") == "PROMOTED":
-            day = int(record["ts_event"]) // DAY_MS
-            self._promoted.setdefault((str(record["model_name"]), day), set()).add(
-                str(record["version"])
-            )
-
-    def approve(
-        self, model_name: str, version: str, parent_version: str | None, ts_event: int
-    ) -> Approval:
-        today = self._promoted.setdefault((model_name, ts_event // DAY_MS), set())
-        if version not in today and len(today) >= self.limit:
-            return Approval(
-                False,
-                None,
-                f"{len(today)} promotions of {model_name} today already: the constitution "
-                f"allows at most {self.limit} changes a day",
-            )
-        today.add(version)
-        return Approval(True, f"learner:{model_name}:{version}")
-
-
-class NoChangeGuard:
-    """No governor yet: every promotion that passes the metrics is approved, without an id."""
-
-    def approve(
-        self, model_name: str, version: str, parent_version: str | None, ts_event: int
-    ) -> Approval:
-        return Approval(True, None)

@@ -1,10 +1,13 @@
 """Release records for learner.models and the lineage they form.
 
-A trained version is announced twice under the same key (`model_name:version`): first as
-CANDIDATE, then PROMOTED or REJECTED. The topic is compacted, so each version's latest status
+A trained version is announced under one key (`model_name:version`): first as CANDIDATE, then
+with its verdict: REJECTED at once when it fails the promotion metrics; otherwise, once the
+governor's change guard has answered the learner's proposal, PROMOTED (in force, with the
+change id) or REJECTED (refused, with the guard's reason); a PROMOTED version whose change is
+rolled back becomes ROLLED_BACK. The topic is compacted, so each version's latest status
 survives and the whole lineage stays: every version with its parent, hash, window and metrics.
-Ids and times are derived from event time (the exit time of the last trade seen), so a replay
-publishes the same records.
+Ids and times are derived from event time (the exit time of the last trade seen, or the
+governor's answer's), so a replay publishes the same records.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hive.topics import LEARNER_MODELS
 from hive.winprob import INPUT_FEATURES
+from hive_learner.outputs import Output
 
 CANDIDATE = "CANDIDATE"
 PROMOTED = "PROMOTED"
@@ -28,6 +33,31 @@ def format_version(number: int) -> str:
 
 def release_key(model_name: str, version: str) -> str:
     return f"{model_name}:{version}"
+
+
+def release_output(record: dict[str, Any]) -> Output:
+    return Output(LEARNER_MODELS, release_key(record["model_name"], record["version"]), record)
+
+
+def restamp(
+    announced: Mapping[str, Any],
+    status: str,
+    *,
+    ts: int,
+    reason: str | None,
+    change_id: str | None = None,
+) -> dict[str, Any]:
+    """A version's record with a new status (its other fields as announced), at event time `ts`
+    (the governor's answer)."""
+    return {
+        **announced,
+        "event_id": f"{announced['model_name']}:{announced['version']}:{status}",
+        "ts_event": ts,
+        "ts_init": ts,
+        "status": status,
+        "reason": reason,
+        "change_id": change_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -91,27 +121,27 @@ class Lineage:
             return False
         version = str(record["version"])
         known = self._latest.get(version)
-        if record.get("status") == CANDIDATE and known is not None and known["status"] in VERDICTS:
-            # The echo of our own CANDIDATE record (or a replay of it) arriving after the
-            # verdict must not make the version look undecided again.
+        if known is not None and (
+            int(record["ts_event"]) < int(known["ts_event"])
+            or (record.get("status") == CANDIDATE and known["status"] in VERDICTS)
+        ):
+            # The echo of our own earlier record (or a replay of it) arriving after a later
+            # verdict must not put the version back where it was (undecided, or in force).
             return True
         self._latest[version] = dict(record)
         return True
 
-    def get(self, version: str) -> dict[str, Any] | None:
-        return self._latest.get(version)
+    def get(self, version: str | None) -> dict[str, Any] | None:
+        return self._latest.get(version) if version is not None else None
 
     def judged(self, version: str) -> bool:
         """The version has a verdict (not only a CANDIDATE record)."""
         rec = self._latest.get(version)
         return rec is not None and rec.get("status") in VERDICTS
 
-    def current(self) -> dict[str, Any] | None:
-        """The model in use: the PROMOTED version with the greatest ts_event."""
-        promoted = [r for r in self._latest.values() if r.get("status") == PROMOTED]
-        if not promoted:
-            return None
-        return max(promoted, key=lambda r: (int(r["ts_event"]), str(r["version"])))
+    def status(self, version: str | None) -> str | None:
+        rec = self.get(version)
+        return None if rec is None else str(rec["status"])
 
     def records(self) -> list[dict[str, Any]]:
         return [self._latest[v] for v in sorted(self._latest)]

@@ -1,11 +1,12 @@
-"""Breaker modes over a bot and the learner's released model: the gate's views of control topics.
+"""Breaker modes over a bot and the learner's releases: the gate's views of control topics.
 
 Both read their records with the shared typed reader (a bad record raises its RecordError).
 
 - `BreakerBook`: the latest `control.breakers` record per scope; `mode_for(bot)` is the most
   severe fallback mode in force over the bot (its own, its cell's, the global breaker).
-- `ModelBook`: the learner's current model per family from `learner.models`: the PROMOTED
-  version with the greatest ts_event (a ROLLED_BACK or REJECTED status withdraws a version).
+- `ModelBook`: the learner's releases from `learner.models`, by family and version. Which one
+  is used is not the learner's to say: it is the version the governor's change guard has in
+  force on control.parameters (`model.<model_name>`, see `RiskGate.on_parameter`).
 - `ModelInfo`: a released model the decision can ask for a calibrated confidence. Loading the
   weights is not the gate's domain: the service passes a `predict` callable.
 """
@@ -87,7 +88,8 @@ class ModelRelease:
 
 
 class ModelBook:
-    """The learner's releases; `current(name)` is the PROMOTED one with the greatest ts_event."""
+    """The learner's releases (every status: the version in force may still be a CANDIDATE here
+    when control.parameters is read before the learner's PROMOTED record)."""
 
     def __init__(self) -> None:
         self._releases: dict[tuple[str, str], ModelRelease] = {}
@@ -104,12 +106,5 @@ class ModelBook:
         )
         self._releases[(rel.model_name, rel.version)] = rel
 
-    def current(self, model_name: str) -> ModelRelease | None:
-        promoted = [
-            r
-            for (name, _), r in self._releases.items()
-            if name == model_name and r.status == "PROMOTED"
-        ]
-        if not promoted:
-            return None
-        return max(promoted, key=lambda r: (r.ts_event, r.version))
+    def get(self, model_name: str, version: str) -> ModelRelease | None:
+        return self._releases.get((model_name, version))

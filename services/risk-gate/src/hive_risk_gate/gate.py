@@ -19,6 +19,7 @@ from typing import Any
 from hive.bots import Bot, BotRegistry
 from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
+from hive.parameters import ParameterBook, model_parameter
 from hive_risk_gate.account import AccountBook, AccountState
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
@@ -69,7 +70,10 @@ class RiskGate:
         self.accounts = AccountBook()
         self.breakers = BreakerBook()
         self.models = ModelBook()
-        self.model: ModelInfo | None = None  # the current release, once one is loaded
+        # What the governor's change guard has in force (control.parameters): among others, the
+        # version of the learner's model the gate uses.
+        self.parameters = ParameterBook()
+        self.model: ModelInfo | None = None  # the release in force, once it is loaded
         self.model_name = model_name
         self.counterfactuals = counterfactuals
         self.load_model = load_model
@@ -98,26 +102,39 @@ class RiskGate:
         self.breakers.apply(record)
 
     def on_model(self, record: Mapping[str, Any]) -> None:
-        """A `learner.models` record: when the current release of the model family changes,
-        the new one is loaded (`load_model`, set by the service) and used from then on. A
-        release that cannot be loaded (file missing, SHA-256 mismatch) leaves the previous model
-        in use, and the cards fall back to their prior when there is none."""
+        """A `learner.models` record: the release is known (its artifact and hash), whatever
+        its status; it is used when its version is the one in force (`on_parameter`)."""
         self.models.apply(record)
-        current = self.models.current(self.model_name)
-        if current is None:
+        self._use_model_in_force()
+
+    def on_parameter(self, record: Mapping[str, Any] | None, key: str | None = None) -> None:
+        """A `control.parameters` record or tombstone (raises `RecordError` if unreadable).
+        The model in use is the release whose version is in force for `model.<model_name>`:
+        a promotion or a rollback takes effect at the next decision."""
+        self.parameters.apply(record, key)
+        self._use_model_in_force()
+
+    def _use_model_in_force(self) -> None:
+        """Load the release in force when it changed (`load_model`, set by the service). None in
+        force: no model, the cards use their prior. A release in force that is not known yet
+        (its learner.models record comes on another topic) or cannot be loaded (file missing,
+        SHA-256 mismatch) leaves the model in use as it is."""
+        version = self.parameters.value(model_parameter(self.model_name))
+        if version is None:
             self.model = None
             return
-        if self.model is not None and self.model.version == current.version:
+        if self.model is not None and self.model.version == version:
             return
-        if self.load_model is None:
+        release = self.models.get(self.model_name, version)
+        if release is None or self.load_model is None:
             return
         try:
-            predict = self.load_model(current)
+            predict = self.load_model(release)
         except Exception as exc:  # a bad artifact must not stop decisions
-            log.error("model %s:%s not loaded: %s", current.model_name, current.version, exc)
+            log.error("model %s:%s not loaded: %s", release.model_name, release.version, exc)
             return
-        self.model = ModelInfo(current.model_name, current.version, predict)
-        log.info("using model %s:%s", current.model_name, current.version)
+        self.model = ModelInfo(release.model_name, release.version, predict)
+        log.info("using model %s:%s", release.model_name, release.version)
 
     def on_command(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A `control.commands` record; SWAP_CARD swaps the card of the bots in scope and

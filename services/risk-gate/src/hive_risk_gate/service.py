@@ -1,7 +1,8 @@
 """risk-gate: scored signals -> orders.decisions (every one, with reasons) + orders.intents;
 management updates -> orders.decisions (kind MODIFICATION, one per bot holding the signal).
 
-State comes from the other inputs: the bot registry, breaker states, account snapshots,
+State comes from the other inputs: the bot registry, breaker states, the changes in force
+(control.parameters: among them the version of the learner's model in use), account snapshots,
 model releases, closed trades (for the cards), and SWAP_CARD commands, which are audited on
 the gate's own chain of audit.events.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from hive.audit import AuditChain
 from hive.bots import BotConfigError
+from hive.contracts.readers import RecordError
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
@@ -28,6 +30,7 @@ from hive.topics import (
     AUDIT_EVENTS,
     CONTROL_BREAKERS,
     CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
     HIVE_HEARTBEATS,
     LEARNER_MODELS,
     ORDERS_DECISIONS,
@@ -45,23 +48,26 @@ from hive_risk_gate.updates import UpdateInputError
 INPUTS = [
     REGISTRY_BOTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
     LEARNER_MODELS,
     ACCOUNTS_SNAPSHOTS,
     TRADES_CLOSED,
     CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
     HIVE_HEARTBEATS,
     SIGNALS_SCORED,
     SIGNALS_UPDATES,
 ]
 OUTPUTS = [ORDERS_DECISIONS, ORDERS_INTENTS, AUDIT_EVENTS]
-# State loaded whole before the first signal is judged: the registry, breakers and models
-# (compacted), the latest account snapshots, the closed trades the cards learn from, and the
+# State loaded whole before the first signal is judged: the registry, breakers, changes in force
+# and models (compacted), the latest account snapshots, the closed trades the cards learn from, and the
 # commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
 # not replayed: the only state they leave is the conflict window (15 min), and replaying
 # weeks of signals would mean weeks of OPA calls at every start.
 TABLES = [
     REGISTRY_BOTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
     LEARNER_MODELS,
     ACCOUNTS_SNAPSHOTS,
     TRADES_CLOSED,
@@ -132,6 +138,13 @@ def make_handler(
             raise RejectRecord("invalid_bot", "; ".join(exc.problems)) from exc
         return []
 
+    def on_parameter(rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            gate.on_parameter(None if rec.tombstone else rec.value, rec.key)
+        except RecordError as exc:
+            raise RejectRecord(exc.reason, exc.message) from exc
+        return []
+
     def on_command(rec: InboundRecord) -> list[OutboundRecord]:
         cmd = rec.value
         try:
@@ -160,6 +173,7 @@ def make_handler(
         SIGNALS_UPDATES: on_update,
         REGISTRY_BOTS: on_bot,
         CONTROL_COMMANDS: on_command,
+        CONTROL_PARAMETERS: on_parameter,
         CONTROL_BREAKERS: state(gate.on_breaker),
         LEARNER_MODELS: state(gate.on_model),
         ACCOUNTS_SNAPSHOTS: state(gate.on_snapshot),
