@@ -100,6 +100,10 @@ class CircuitBreaker:
     reset_at: int | None = None
     window: deque[Failure] = field(default_factory=deque)
 
+    def reconfigure(self, config: LevelConfig) -> None:
+        """New settings (a threshold changed at run time): they apply from the next outcome."""
+        self.config = config
+
     def count(self, now: int) -> int:
         self._prune(now)
         return len(self.window)
