@@ -3,6 +3,12 @@
 The service feeds each consumed record to the matching `on_*` method and publishes what
 `on_signal` returns (for every bot following the signal's source: the decision, and the intent
 when approved). Everything is in memory and rebuilt from the compacted topics on start.
+
+Every bot is judged as `effective` makes it: its registry definition with the values in force
+from `control.parameters` overlaid (`hive.parameters.effective_bot`: risk per trade, rule
+overrides such as min_confidence, card parameters, symbol allowlist), so the next signal after
+a change uses the new value and a rollback restores the old one. Card parameters in force that
+the bot's card refuses are not used: the card keeps the bot's own parameters.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from hive.bots import Bot, BotRegistry
+from hive.bots.cards import CardError
 from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
+from hive.parameters import ParameterBook, effective_bot
 from hive_risk_gate.account import AccountBook, AccountState
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
@@ -58,6 +66,8 @@ class RiskGate:
         self.registry = BotRegistry()
         self.accounts = AccountBook()
         self.breakers = BreakerBook()
+        self.parameters = ParameterBook()
+        self._card_accepts: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
         self.models = ModelBook()
         self.model: ModelInfo | None = None  # the current release, once one is loaded
         self.model_name = model_name
@@ -86,6 +96,30 @@ class RiskGate:
 
     def on_breaker(self, record: Mapping[str, Any]) -> None:
         self.breakers.apply(record)
+
+    def on_parameter(self, record: Mapping[str, Any] | None, key: str | None = None) -> None:
+        """A `control.parameters` record or tombstone (raises `RecordError` if unreadable)."""
+        self.parameters.apply(record, key)
+
+    def effective(self, bot: Bot) -> Bot:
+        """The bot with the values in force over it (see the module doc)."""
+        bot_now = effective_bot(bot, self.parameters)
+        params = bot_now.strategy_parameters
+        if params == bot.strategy_parameters:
+            return bot_now
+        check = (bot_now.strategy_card, tuple(sorted(params.items())))
+        accepted = self._card_accepts.get(check)
+        if accepted is None:
+            try:
+                self.cards.loader.validate(bot_now.strategy_card, params)
+                accepted = True
+            except CardError as exc:
+                log.warning("card parameters in force for %s not used: %s", bot.bot_id, exc)
+                accepted = False
+            self._card_accepts[check] = accepted
+        if accepted:
+            return bot_now
+        return bot_now.model_copy(update={"strategy_parameters": bot.strategy_parameters})
 
     def on_model(self, record: Mapping[str, Any]) -> None:
         """A `learner.models` record: when the current release of the model family changes,
@@ -138,6 +172,7 @@ class RiskGate:
             bots = self.registry.bots()
         else:
             raise CardSwapError(f"SWAP_CARD with scope {level!r}")
+        bots = [self.effective(b) for b in bots]
         return [
             self.cards.swap(
                 bot,
@@ -153,9 +188,10 @@ class RiskGate:
 
     def on_trade(self, record: Mapping[str, Any]) -> None:
         """A `trades.closed` record: passed to the bot's card."""
-        bot = self.registry.get(str(record.get("bot_id")))
-        if bot is None:
+        registered = self.registry.get(str(record.get("bot_id")))
+        if registered is None:
             return
+        bot = self.effective(registered)
         ctx = CardContext(
             bot=bot,
             account=self.account_of(bot),
@@ -183,7 +219,7 @@ class RiskGate:
         return [
             decide(
                 sig,
-                bot,
+                self.effective(bot),
                 account=self.accounts.get(bot.bot_id),
                 breaker_mode=self.breakers.mode_for(bot),
                 model=self.model,
