@@ -111,6 +111,7 @@ def bot(
         venue=venue,
         status=status,
         deleted=deleted,
+        rule_overrides={},  # the rule set's limits; tests of overrides set their own
     )
     return record
 

@@ -93,3 +93,18 @@ def test_malformed_rule_sets_are_refused(data: object, message: str) -> None:
 def test_missing_file_names_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuleSetError, match="cannot read rule sets"):
         load_rule_sets(tmp_path / "none.json")
+
+
+def test_a_bots_rule_overrides_only_tighten() -> None:
+    ftmo = load_rule_sets()["ftmo_2step"]
+    kw = {"initial_balance": 100_000.0, "day_start_balance": 90_000.0, "peak_equity": 100_000.0}
+    tight = account_limits(ftmo, **kw, overrides={"daily_loss_pct": "1", "max_loss_pct": "5"})
+    assert (tight.daily_loss_limit, tight.daily_loss_rule) == (900.0, "override")
+    assert (tight.equity_floor, tight.equity_floor_rule) == (95_000.0, "override.max_loss")
+    # looser than the constitution or the rule set, or not a percentage: no effect
+    loose = account_limits(ftmo, **kw, overrides={"daily_loss_pct": "4", "max_loss_pct": "abc"})
+    assert (loose.daily_loss_limit, loose.equity_floor) == (2_700.0, 90_000.0)
+    assert (loose.daily_loss_rule, loose.equity_floor_rule) == (
+        "constitution",
+        "constitution.max_drawdown",
+    )

@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from hive.topics import CONTROL_PARAMETERS
+from hive_executor import ExecutorInputError
+from hive_executor.service import TABLES
+
 from support.executor import T0, H, Harness, bar, flat
 
 pytestmark = pytest.mark.unit
@@ -215,6 +219,35 @@ def test_daily_loss_guard_closes_at_the_bar_close_and_refuses_until_the_next_day
     assert h.intent("o-3", signal_id="sig-3", sl=1.0900, ts=T0 + 23 * H)[0].value["status"] == (
         "ACCEPTED"
     )
+
+
+def test_a_daily_loss_change_in_force_tightens_the_guard_from_the_next_bar() -> None:
+    h = Harness()
+    h.bot()
+    h.intent(qty=10.0, sl=1.0900, ts=T0)
+    h.bars(flat(0, 1.1000))
+    assert CONTROL_PARAMETERS in TABLES
+    change = {
+        "event_id": "chg-1",
+        "ts_event": T0,
+        "ts_init": T0,
+        "scope_level": "BOT",
+        "scope_id": "b1",
+        "name": "daily_loss_pct",
+        "kind": "PARAMETER",
+        "value": "0.5",
+        "previous_value": None,
+        "change_id": "chg-1",
+        "actor": "alice",
+        "reason": "test",
+    }
+    assert h.engine.on_parameter(change, "BOT:b1:daily_loss_pct") == []
+    # the low is -1,500 at 10 lots: under the constitution's 3,000, over 0.5 % (500)
+    h.bars(bar(1, 1.1000, 1.1000, 1.0985, 1.0995))
+    closed = h.executions()[-1]
+    assert (closed["status"], closed["reason"]) == ("CLOSED", "risk_limit.daily_loss")
+    with pytest.raises(ExecutorInputError):
+        h.engine.on_parameter({"name": "daily_loss_pct"}, "BOT:b1:daily_loss_pct")
 
 
 def test_max_loss_guard_refuses_until_a_resume_for_the_bot() -> None:

@@ -1,5 +1,5 @@
 """The change guard: parameter changes applied within the constitution, refused otherwise, at
-most 3 a day per scope (UTC day of the command's event time), rollback by id."""
+most 3 a day across the whole hive (UTC day of the command's event time), rollback by id."""
 
 from __future__ import annotations
 
@@ -104,17 +104,29 @@ def test_the_constitution_and_max_drawdown_can_never_be_changed(name: str) -> No
     assert "constitution" in details(audit)["message"]  # type: ignore[arg-type]
 
 
-def test_at_most_three_changes_a_day_per_scope() -> None:
+def test_at_most_three_changes_a_day_across_the_whole_hive() -> None:
     g = governor()
-    for i in range(3):
-        assert set_param(g, "risk_per_trade", f"0.0{i + 1}", T0 + i)["action"] == "CHANGE_APPLIED"
+    # three changes at three different scopes use the hive's one budget of the day
+    assert set_param(g, "risk_per_trade", "0.01", T0)["action"] == "CHANGE_APPLIED"
+    assert set_param(g, "risk_per_trade", "0.02", T0 + 1, scope_id="b2")["action"] == (
+        "CHANGE_APPLIED"
+    )
+    third = set_param(g, "daily_loss_pct", "2", T0 + 2, level="CELL", scope_id="c1")
+    assert third["action"] == "CHANGE_APPLIED"
+    assert details(third)["changes_that_day"] == 3  # type: ignore[arg-type]
     # refused and constitution-refused proposals do not use the budget
     set_param(g, "max_drawdown", "20", T0 + 10)
     fourth = set_param(g, "daily_loss_pct", "2", T0 + 20)
     assert fourth["action"] == "CHANGE_REFUSED"
     assert details(fourth)["code"] == "daily_change_limit"  # type: ignore[arg-type]
-    # another scope has its own budget; the next UTC day the bot has a new one
-    assert set_param(g, "daily_loss_pct", "2", T0 + 30, scope_id="b2")["action"] == "CHANGE_APPLIED"
+    assert details(fourth)["message"] == (  # type: ignore[arg-type]
+        "the hive already had 3 changes on 2017-06-14 (UTC); the constitution allows 3 a day "
+        "across the hive"
+    )
+    # another scope, even the global one, has no budget of its own
+    fifth = set_param(g, "min_confidence", "0.5", T0 + 30, level="GLOBAL", scope_id="global")
+    assert details(fifth)["code"] == "daily_change_limit"  # type: ignore[arg-type]
+    # the next UTC day the hive has a new budget
     midnight = (T0 // DAY + 1) * DAY
     assert set_param(g, "daily_loss_pct", "2", midnight - 1)["action"] == "CHANGE_REFUSED"
     assert set_param(g, "daily_loss_pct", "2", midnight)["action"] == "CHANGE_APPLIED"
@@ -279,18 +291,19 @@ def test_a_model_version_must_be_plain_text(name: str, value: str, code: str) ->
 
 
 def test_a_promotion_counts_in_the_day_and_the_fourth_change_is_refused_whatever_its_kind() -> None:
-    # Counted per scope in this change guard: the learner's proposals are GLOBAL, so the day's
-    # budget here is the global scope's.
+    # The day's 3 are the whole hive's: an operator's bot change, a learner promotion and a
+    # global change use them up, and the next promotion is refused.
     g = governor()
     kw = {"level": "GLOBAL", "scope_id": "global", "role": "ADMIN"}
-    assert set_param(g, "min_confidence", "0.5", T0, **kw)["action"] == "CHANGE_APPLIED"
+    assert set_param(g, "min_confidence", "0.5", T0, role="ADMIN")["action"] == "CHANGE_APPLIED"
     assert audits(g.on_command(learner_proposal("0001", T0 + 1)))[0]["action"] == "CHANGE_APPLIED"
     assert set_param(g, "daily_loss_pct", "2", T0 + 2, **kw)["action"] == "CHANGE_APPLIED"
     [fourth] = audits(g.on_command(learner_proposal("0002", T0 + 3)))
     assert (fourth["action"], details(fourth)["code"], details(fourth)["message"]) == (
         "CHANGE_REFUSED",
         "daily_change_limit",
-        "GLOBAL:global already had 3 changes on 2017-06-14 (UTC); the constitution allows 3 a day",
+        "the hive already had 3 changes on 2017-06-14 (UTC); the constitution allows 3 a day "
+        "across the hive",
     )
     refused = set_param(g, "min_confidence", "0.6", T0 + 4, **kw)
     assert details(refused)["code"] == "daily_change_limit"  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import pytest
 from fastavro.validation import validate
 
 from hive.audit import verify
-from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS, CONTROL_PARAMETERS
 from hive_governor import Output
 
 from support.governor import (
@@ -35,6 +35,7 @@ AVRO = Path(__file__).resolve().parents[3] / "schemas" / "avro"
 SCHEMAS = {
     CONTROL_BREAKERS: "control_breakers.avsc",
     CONTROL_COMMANDS: "control_commands.avsc",
+    CONTROL_PARAMETERS: "control_parameters.avsc",
     AUDIT_EVENTS: "audit_events.avsc",
 }
 
@@ -131,6 +132,12 @@ def test_keys_ids_and_the_audit_chain() -> None:
             assert o.key == f"{v['scope_level']}:{v['scope_id']}"
             assert (
                 v["event_id"] == v["command_id"] == f"governor:{v['cause_event_id']}:{v['command']}"
+            )
+        elif o.topic == CONTROL_PARAMETERS:  # keyed by scope and name, id: the command's
+            assert o.key == f"{v['scope_level']}:{v['scope_id']}:{v['name']}"
+            assert (
+                v["event_id"] in ("chg", f"cmd-rollback_change-bot-b1-{T0 + 405_002}")
+                and v["ts_event"] == v["ts_init"]
             )
         else:
             assert o.key == "governor" and v["event_id"] == f"governor:{v['sequence']}"

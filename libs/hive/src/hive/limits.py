@@ -9,7 +9,10 @@ gate refuses new positions at:
   day's starting balance; a rule set may be tighter, as a % of the initial balance
   (`daily_loss_basis: initial_balance`, FTMO) or of the day's starting balance;
 - equity floor: the constitution's drawdown hard stop (10 % below peak equity) and the rule
-  set's max loss (a % below the initial balance). The higher floor binds.
+  set's max loss (a % below the initial balance). The higher floor binds;
+- a bot's rule overrides (`daily_loss_pct`: % of the day's starting balance, `max_loss_pct`:
+  % below the initial balance; from its registry entry or a change in force, see
+  `hive.parameters.effective_bot`) only tighten these: rule "override".
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ def account_limits(
     initial_balance: float,
     day_start_balance: float,
     peak_equity: float,
+    overrides: Mapping[str, str] | None = None,
 ) -> AccountLimits:
     daily = (MAX_DAILY_LOSS_PCT / 100.0 * day_start_balance, "constitution")
     if rule_set.daily_loss_pct is not None:
@@ -119,12 +123,30 @@ def account_limits(
         profile_floor = initial_balance * (1.0 - rule_set.max_loss_pct / 100.0)
         if profile_floor > floor[0]:
             floor = (profile_floor, "profile.max_loss")
+    daily_pct, loss_pct = (
+        _override(overrides, "daily_loss_pct"),
+        _override(overrides, "max_loss_pct"),
+    )
+    if daily_pct is not None and daily_pct / 100.0 * day_start_balance < daily[0]:
+        daily = (daily_pct / 100.0 * day_start_balance, "override")
+    if loss_pct is not None and initial_balance * (1.0 - loss_pct / 100.0) > floor[0]:
+        floor = (initial_balance * (1.0 - loss_pct / 100.0), "override.max_loss")
     return AccountLimits(
         daily_loss_limit=daily[0],
         daily_loss_rule=daily[1],
         equity_floor=floor[0],
         equity_floor_rule=floor[1],
     )
+
+
+def _override(overrides: Mapping[str, str] | None, name: str) -> float | None:
+    """A rule override as a percentage in (0, 100], None when absent or not one."""
+    text = (overrides or {}).get(name)
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value <= 100 else None
 
 
 def breached(limits: AccountLimits, *, equity: float, day_start_balance: float) -> Breach | None:

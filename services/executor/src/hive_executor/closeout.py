@@ -7,6 +7,7 @@ The guard's limits are in `guard`; the commands' scopes in `control`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 
 from hive_executor.account import Valuation
 from hive_executor.accounting import Accounting
@@ -26,8 +27,14 @@ class Closeout:
     """The hard-limit guard and the flatten of a bot (see the module docstring)."""
 
     def __init__(
-        self, books: Books, accounting: Accounting, lifecycle: Lifecycle, guard: Guard
+        self,
+        books: Books,
+        accounting: Accounting,
+        lifecycle: Lifecycle,
+        guard: Guard,
+        rule_overrides: Callable[[str], Mapping[str, str]] = lambda _bot_id: {},
     ) -> None:
+        self._rule_overrides = rule_overrides  # a bot's, with the changes in force
         self._books = books
         self._accounting = accounting
         self._lifecycle = lifecycle
@@ -45,6 +52,7 @@ class Closeout:
             initial_balance=acct.initial_balance,
             day_start_balance=acct.day_start_balance,
             peak_equity=acct.peak_equity,
+            overrides=self._rule_overrides(bot.bot_id),
         )
         if breach is None:
             return value

@@ -46,8 +46,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hive.bots import Bot
+from hive.contracts.readers import RecordError
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive.limits import RuleSet
+from hive.parameters import ParameterBook, effective_bot
 from hive_executor.accounting import Accounting
 from hive_executor.books import Books
 from hive_executor.brokers import BrokerAccount, BrokerPosition, PaperBroker
@@ -107,7 +110,13 @@ class Executor:
         lifecycle = Lifecycle(books, outbox, accounting, venues)
         updates = self._updates = Updates(books, outbox, lifecycle, venues)
         simulation = self._simulation = Simulation(books, accounting, lifecycle, updates)
-        closeout = self._closeout = Closeout(books, accounting, lifecycle, Guard(rule_sets))
+        # The registry's definitions and the values in force (control.parameters), for the
+        # hard-limit guard's rule overrides; both are tables read whole at start.
+        self._definitions: dict[str, Bot] = {}
+        self.parameters = ParameterBook()
+        closeout = self._closeout = Closeout(
+            books, accounting, lifecycle, Guard(rule_sets), rule_overrides=self.rule_overrides
+        )
         control = self._control = Control(books, closeout)
         self._intake = Intake(
             books,
@@ -123,6 +132,19 @@ class Executor:
 
     # ------------------------------------------------------------------ inputs
 
+    def rule_overrides(self, bot_id: str) -> Mapping[str, str]:
+        """The bot's rule overrides with the changes in force (`effective_bot`)."""
+        bot = self._definitions.get(bot_id)
+        return {} if bot is None else effective_bot(bot, self.parameters).rule_overrides
+
+    def on_parameter(self, record: Mapping[str, Any] | None, key: str | None) -> list[Output]:
+        """A control.parameters record or tombstone: in force from the next bar on."""
+        try:
+            self.parameters.apply(record, key)
+        except RecordError as exc:
+            raise ExecutorInputError(exc.reason, str(exc)) from None
+        return []
+
     def set_governor_alive(self, alive: bool) -> None:
         """While the governor is silent, new entries are refused (exits still run)."""
         self._intake.governor_alive = alive
@@ -134,6 +156,7 @@ class Executor:
         if record is None:
             if not key:
                 raise ExecutorInputError("invalid_record", "registry.bots: tombstone without key")
+            self._definitions.pop(key, None)
             found = books.bots.get(key)
             if found is not None:
                 found.deleted = True
@@ -141,6 +164,10 @@ class Executor:
                 books.sweep()
             return out
         d = parse_bot(record)
+        if d.deleted:
+            self._definitions.pop(d.bot.bot_id, None)
+        else:
+            self._definitions[d.bot.bot_id] = d.bot
         bot = books.bots.get(d.bot.bot_id)
         if bot is None:
             if not d.deleted:

@@ -3,7 +3,8 @@
 After each bar, a bot's worst-case equity in the bar (each open non-shadow position valued at
 its adverse extreme: the bid low for a long, the ask high for a short; positions on other
 symbols at their latest close) is checked against the limits of `hive.limits` (its rule set,
-the constitution where tighter). On a breach the engine closes all the bot's open positions at
+the constitution where tighter, and its rule overrides `daily_loss_pct` / `max_loss_pct` where
+tighter still: the registry's with the changes in force on control.parameters overlaid). On a breach the engine closes all the bot's open positions at
 the bar's close (exit reason RISK_LIMIT), cancels its pending entries and refuses new ones:
 `risk_limit.daily_loss` until the next trading day, `risk_limit.max_loss` until a RESUME
 command for the bot's own scope (BOT:<bot_id>). The loss beyond a limit is therefore at most
@@ -13,6 +14,7 @@ the move of the bar in which it was crossed (plus spread and slippage of the clo
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from hive.limits import (
     RuleSet,
@@ -49,6 +51,7 @@ class Guard:
         initial_balance: float,
         day_start_balance: float,
         peak_equity: float,
+        overrides: Mapping[str, str] | None = None,
     ) -> str | None:
         """'daily_loss', 'max_loss' or None."""
         limits = account_limits(
@@ -56,5 +59,6 @@ class Guard:
             initial_balance=initial_balance,
             day_start_balance=day_start_balance,
             peak_equity=peak_equity,
+            overrides=overrides,
         )
         return breached(limits, equity=worst_equity, day_start_balance=day_start_balance)

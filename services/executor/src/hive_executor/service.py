@@ -19,6 +19,7 @@ from hive.topics import (
     ACCOUNTS_SNAPSHOTS,
     CONTROL_BREAKERS,
     CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
     EXECUTOR_STATE,
     HIVE_HEARTBEATS,
     MARKET_BARS,
@@ -35,6 +36,7 @@ from hive_executor.state import STATE_VERSION
 INPUTS = [
     REGISTRY_BOTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
     CONTROL_COMMANDS,
     HIVE_HEARTBEATS,
     MARKET_BARS,
@@ -42,8 +44,9 @@ INPUTS = [
     ORDERS_DECISIONS,
 ]
 OUTPUTS = [ORDERS_EXECUTIONS, TRADES_CLOSED, ACCOUNTS_SNAPSHOTS, EXECUTOR_STATE]
-# Loaded whole at start-up, so no intent meets an unknown bot or a forgotten breaker.
-TABLES = [REGISTRY_BOTS, CONTROL_BREAKERS]
+# Loaded whole at start-up, so no intent meets an unknown bot, a forgotten breaker or a limit
+# without the changes in force.
+TABLES = [REGISTRY_BOTS, CONTROL_BREAKERS, CONTROL_PARAMETERS]
 
 
 def _wall_ms() -> int:
@@ -80,6 +83,9 @@ class ExecutorService:
             REGISTRY_BOTS: lambda r: engine.on_bot(None if r.tombstone else r.value, r.key),
             CONTROL_BREAKERS: lambda r: [] if r.tombstone else engine.on_breaker(r.value),
             CONTROL_COMMANDS: lambda r: engine.on_command(r.value),
+            CONTROL_PARAMETERS: lambda r: engine.on_parameter(
+                None if r.tombstone else r.value, r.key
+            ),
             HIVE_HEARTBEATS: self._on_heartbeat,
             MARKET_BARS: lambda r: engine.on_bar(r.value),
             ORDERS_INTENTS: self._on_intent,

@@ -14,17 +14,28 @@ changes (scopes.py). Breaker transitions are published and audited by `transitio
   new state is published like any transition and audited as BREAKER_REJUDGED, naming the late
   outcome (`late_event_id`, also the audit's cause_event_id). A re-judged OPEN breaker half-opens
   at its new reset_at.
+- Thresholds: a scope's breaker uses its level's configured threshold unless `threshold` (the
+  change guard's value in force, commands/changes.py) names another; `reconfigure` gives every
+  existing scope the one now in force, which counts from the next failure on.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from hive.constitution import most_severe
 from hive_governor.actors import GOVERNOR
-from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN, BreakerConfig, Transition
+from hive_governor.breakers import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    BreakerConfig,
+    LevelConfig,
+    Transition,
+)
 from hive_governor.inputs import Command
 from hive_governor.outputs import Auditor, Output, breaker_output
 from hive_governor.scope_levels import GLOBAL_ID, SCOPE_LEVELS, ScopeLevel
@@ -43,9 +54,15 @@ _TRANSITION_ACTIONS = {
 class Board:
     """Scope states by key ("BOT:b1"), the event clock and the half-open schedule."""
 
-    def __init__(self, config: BreakerConfig, audit: Auditor) -> None:
+    def __init__(
+        self,
+        config: BreakerConfig,
+        audit: Auditor,
+        threshold: Callable[[ScopeLevel, str], int | None] | None = None,
+    ) -> None:
         self.config = config
         self.audit = audit
+        self.threshold = threshold
         self.scopes: dict[str, ScopeState] = {}
         self.clock: int | None = None
         self._due: list[tuple[int, int, str]] = []  # (reset_at, level rank, scope key)
@@ -55,8 +72,23 @@ class Board:
         key = f"{level}:{scope_id}"
         scope = self.scopes.get(key)
         if scope is None:
-            scope = self.scopes[key] = ScopeState(level, scope_id, self.config.for_level(level))
+            scope = self.scopes[key] = ScopeState(
+                level, scope_id, self.level_config(level, scope_id)
+            )
         return scope
+
+    def level_config(self, level: ScopeLevel, scope_id: str) -> LevelConfig:
+        """The level's breaker settings with the threshold in force for this scope."""
+        config = self.config.for_level(level)
+        n = None if self.threshold is None else self.threshold(level, scope_id)
+        return config if n is None or n == config.threshold else replace(config, threshold=n)
+
+    def reconfigure(self) -> None:
+        """Give every scope the threshold now in force (after a change or a restart)."""
+        for scope in self.scopes.values():
+            config = self.level_config(scope.level, scope.scope_id)
+            if config != scope.config:
+                scope.reconfigure(config)
 
     def over(self, bot_id: str, cell_id: str) -> list[ScopeState]:
         """The scopes a bot's outcome counts at, in the order they trip: bot, cell, global."""

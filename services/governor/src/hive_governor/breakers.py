@@ -141,6 +141,10 @@ class _Machine:
     def copy(self) -> _Machine:
         return replace(self, window=deque(self.window))
 
+    def reconfigure(self, config: LevelConfig) -> None:
+        """New settings (a threshold changed at run time): they apply from the next outcome."""
+        self.config = config
+
     def count(self, now: int) -> int:
         start = now - self.config.window_ms
         return sum(1 for f in self.window if f.ts > start)
@@ -231,6 +235,13 @@ class CircuitBreaker:
     @property
     def window(self) -> deque[Failure]:
         return self._now.window
+
+    def reconfigure(self, config: LevelConfig) -> None:
+        """New settings (a threshold changed at run time), from the next outcome on. The
+        checkpoint takes them too: an outcome read late after the change is judged with them."""
+        self.config = config
+        self._now.reconfigure(config)
+        self._checkpoint.reconfigure(config)
 
     def count(self, now: int) -> int:
         """Failures in the window ending at `now`."""

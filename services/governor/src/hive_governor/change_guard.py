@@ -6,20 +6,21 @@ in the loop:
 - a change of the constitution is refused (CONSTITUTION_CHANGE_REFUSED): any name starting with
   `constitution`, the constitution's own numbers (`max_changes_per_day`, `max_active_rules`)
   and `max_drawdown` / `max_drawdown_pct`, which can never be changed;
-- an unknown parameter, or a value that is not a number, is refused (it cannot be checked);
-- a value outside the constitution's bounds (PARAMETERS) is refused;
-- a scope that already had `max_per_day` (3) accepted changes on the proposal's day is refused.
-  The day is the UTC calendar day of the command's ts_event (event time), counted per scope
-  (each bot, cell and the global scope has its own 3): cells and the global scope have no
-  trading day, and the UTC day is the same for every reader of the trail;
+- an unknown parameter (changeable.py lists them; `rule.` names go to its rule hook), a value
+  that is not of the parameter's kind, a scope the parameter cannot be set at, or a value
+  outside its bounds (the constitution's, changeable.py) is refused;
+- once the whole hive has had `max_per_day` (3) accepted changes on the proposal's day, any
+  further change is refused, whatever its scope. The day is the UTC calendar day of the
+  command's ts_event (event time): cells and the global scope have no trading day, and the UTC
+  day is the same for every reader of the trail;
 - a new (scope, parameter) beyond `max_active` (50) active ones is refused;
 - `model.<model_name>` (the learner's promotion of a release) takes a version, not a number: a
   non-empty text without ':'; it is counted like any change, and its rollback puts the previous
   version back in force (or none: the cards' prior);
 - otherwise it is applied (CHANGE_APPLIED). The change id is the command_id.
 
-"Applied" means accepted and written to the audit trail with the old and new value; the
-service that owns the parameter (hub-api's registry for a bot's values) applies it from there.
+"Applied" means accepted, written to the audit trail with the old and new value, and put in
+force: the governor publishes the value on control.parameters (commands/changes.py).
 
 ROLLBACK_CHANGE (parameter `change_id`) restores the value before that change (CHANGE_ROLLED_BACK);
 only the newest change of its (scope, parameter) can be rolled back, each once. A rollback is
@@ -28,20 +29,13 @@ not counted in the day's 3: undoing must always be possible.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
-from hive.constitution import (
-    MAX_ACTIVE_RULES,
-    MAX_CHANGES_PER_DAY,
-    MAX_DAILY_LOSS_PCT,
-    MAX_DRAWDOWN_PCT,
-    MAX_RISK_PER_POSITION_PCT,
-    MIN_CONFIDENCE,
-)
+from hive.constitution import MAX_ACTIVE_RULES, MAX_CHANGES_PER_DAY
 from hive.parameters import MODEL_PREFIX
+from hive_governor.changeable import PARAMETERS, Problem, check_rule, is_rule, spec_for
 
 APPLIED: Final = "CHANGE_APPLIED"
 REFUSED: Final = "CHANGE_REFUSED"
@@ -52,39 +46,6 @@ ROLLBACK_REFUSED: Final = "ROLLBACK_REFUSED"
 FROZEN: Final = frozenset(
     {"max_drawdown", "max_drawdown_pct", "max_changes_per_day", "max_active_rules"}
 )
-
-
-@dataclass(frozen=True)
-class Bounds:
-    low: float
-    high: float
-    low_inclusive: bool
-    unit: str
-    rule: str
-
-    def check(self, value: float) -> str | None:
-        ok_low = value >= self.low if self.low_inclusive else value > self.low
-        if ok_low and value <= self.high:
-            return None
-        bracket = "[" if self.low_inclusive else "("
-        return f"must be in {bracket}{self.low:g}, {self.high:g}] ({self.unit}; {self.rule})"
-
-
-# What may be changed, within the constitution. Names are the registry's (risk_per_trade, a
-# fraction) and its rule_overrides' (percent).
-PARAMETERS: Final[dict[str, Bounds]] = {
-    "risk_per_trade": Bounds(
-        0, MAX_RISK_PER_POSITION_PCT / 100, False, "fraction of equity", "max risk per position"
-    ),
-    "max_risk_per_position_pct": Bounds(
-        0, MAX_RISK_PER_POSITION_PCT, False, "% of equity", "max risk per position"
-    ),
-    "daily_loss_pct": Bounds(
-        0, MAX_DAILY_LOSS_PCT, False, "% of the day's starting balance", "max daily loss"
-    ),
-    "max_loss_pct": Bounds(0, MAX_DRAWDOWN_PCT, False, "% of the initial balance", "max drawdown"),
-    "min_confidence": Bounds(MIN_CONFIDENCE, 1.0, True, "probability", "min confidence"),
-}
 
 
 def utc_day(ts_ms: int) -> str:
@@ -123,15 +84,25 @@ class ChangeGuard:
     max_active: int = MAX_ACTIVE_RULES
     changes: dict[str, Change] = field(default_factory=dict)
     _stacks: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    _per_day: dict[tuple[str, str], int] = field(default_factory=dict)
+    _per_day: dict[str, int] = field(default_factory=dict)  # accepted changes by UTC day
+
+    def newest(self, scope_key: str, name: str) -> Change | None:
+        """The newest active change of (scope, parameter), None if none is active."""
+        stack = self._stacks.get((scope_key, name))
+        return self.changes[stack[-1]] if stack else None
 
     def current(self, scope_key: str, name: str) -> str | None:
         """The value the newest active change set, None if none is active."""
-        stack = self._stacks.get((scope_key, name))
-        return self.changes[stack[-1]].new_value if stack else None
+        newest = self.newest(scope_key, name)
+        return None if newest is None else newest.new_value
 
-    def changes_on(self, scope_key: str, day: str) -> int:
-        return self._per_day.get((scope_key, day), 0)
+    def changes_on(self, day: str) -> int:
+        """Accepted changes in the whole hive on a UTC day (rollbacks are not counted)."""
+        return self._per_day.get(day, 0)
+
+    def in_force(self) -> list[Change]:
+        """The newest active change of every (scope, parameter), by scope and name."""
+        return [self.changes[stack[-1]] for _, stack in sorted(self._stacks.items()) if stack]
 
     def propose(  # noqa: PLR0911 - one return per rule, in the order they are checked
         self,
@@ -157,21 +128,17 @@ class ChangeGuard:
                 "constitution",
                 f"{name} is part of the constitution and cannot be changed at run time",
             )
-        refused = (
-            _model_version_refusal(name, value)
-            if name.startswith(MODEL_PREFIX)
-            else _number_refusal(name, value)
-        )
-        if refused is not None:
-            return refused
+        problem = _check(name, value, scope_key, default)
+        if problem is not None:
+            return Verdict(REFUSED, problem.code, problem.message)
         day = utc_day(ts)
-        done = self.changes_on(scope_key, day)
+        done = self.changes_on(day)
         if done >= self.max_per_day:
             return Verdict(
                 REFUSED,
                 "daily_change_limit",
-                f"{scope_key} already had {done} changes on {day} (UTC); the constitution allows "
-                f"{self.max_per_day} a day",
+                f"the hive already had {done} changes on {day} (UTC); the constitution allows "
+                f"{self.max_per_day} a day across the hive",
             )
         stack = self._stacks.get((scope_key, name), [])
         if not stack and len(self._active_keys()) >= self.max_active:
@@ -194,7 +161,7 @@ class ChangeGuard:
         )
         self.changes[change_id] = change
         self._stacks[(scope_key, name)] = [*stack, change_id]
-        self._per_day[(scope_key, day)] = done + 1
+        self._per_day[day] = done + 1
         return Verdict(APPLIED, "applied", f"{name} = {change.new_value}", change)
 
     def _active_keys(self) -> list[tuple[str, str]]:
@@ -219,7 +186,7 @@ class ChangeGuard:
         change = Change(change_id, ts, day, scope_key, name, old_value, new_value, actor, reason)
         self.changes[change_id] = change
         self._stacks.setdefault((scope_key, name), []).append(change_id)
-        self._per_day[(scope_key, day)] = self.changes_on(scope_key, day) + 1
+        self._per_day[day] = self.changes_on(day) + 1
 
     def replay_rolled_back(self, change_id: str, rollback_id: str) -> None:
         """Put back a rollback made before a restart (from the audit trail)."""
@@ -261,42 +228,33 @@ class ChangeGuard:
         return Verdict(ROLLED_BACK, "rolled_back", f"{change.name} back to {restored}", change)
 
 
-def _number_refusal(name: str, value: str | None) -> Verdict | None:
-    """A known parameter set to a decimal number within the constitution's bounds, or why not."""
-    bounds = PARAMETERS.get(name)
-    if bounds is None:
-        known = ", ".join(PARAMETERS)
-        return Verdict(REFUSED, "unknown_parameter", f"unknown parameter {name!r} (known: {known})")
-    number = _number(value)
-    if number is None:
-        return Verdict(
-            REFUSED, "invalid_value", f"{name}: a decimal number expected, got {value!r}"
+def _check(name: str, value: str | None, scope_key: str, owner: str | None) -> Problem | None:
+    """Why `value` cannot be `name` at `scope_key` (None: it can)."""
+    if is_rule(name):
+        return check_rule(name, value)
+    if name.startswith(MODEL_PREFIX):
+        return _model_version_problem(name, value)
+    spec = spec_for(name)
+    if spec is None:
+        known = ", ".join([*PARAMETERS, "card.<parameter>"])
+        return Problem("unknown_parameter", f"unknown parameter {name!r} (known: {known})")
+    if value is None or not value.strip():
+        return Problem("invalid_value", f"{name}: a value is required")
+    level = scope_key.partition(":")[0]
+    if level not in spec.levels:
+        return Problem(
+            "wrong_scope", f"{name} is set at {' or '.join(spec.levels)} scope, not {level}"
         )
-    problem = bounds.check(number)
-    if problem is not None:
-        return Verdict(REFUSED, "outside_constitution", f"{name} {problem}, got {value}")
-    return None
+    return spec.check(name, value.strip(), owner=owner if level == "BOT" else None)
 
 
-def _model_version_refusal(name: str, value: str | None) -> Verdict | None:
+def _model_version_problem(name: str, value: str | None) -> Problem | None:
     """`model.<model_name>` = a release version (text, not a number), or why not."""
     if not name[len(MODEL_PREFIX) :] or ":" in name:
-        return Verdict(REFUSED, "unknown_parameter", f"{name!r}: model.<model_name> expected")
+        return Problem("unknown_parameter", f"{name!r}: model.<model_name> expected")
     version = (value or "").strip()
     if not version or ":" in version:
-        return Verdict(
-            REFUSED,
-            "invalid_value",
-            f"{name}: a release version without ':' expected, got {value!r}",
+        return Problem(
+            "invalid_value", f"{name}: a release version without ':' expected, got {value!r}"
         )
     return None
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None

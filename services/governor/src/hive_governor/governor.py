@@ -22,6 +22,10 @@ is the wall clock the caller passes).
   commands in commands/ (who may: rules.py, what they do: handler.py, changes: changes.py,
   with the change guard in change_guard.py); liveness in liveness.py and the check below;
   restart in restore.py.
+- Values in force (`parameters`, the change guard's, published on control.parameters): the
+  breakers' thresholds (`breaker.<level>.threshold`: a bot's own, else the global one; a
+  cell's own, else the global one) and each bot's limits (its rule overrides as
+  `hive.parameters.effective_bot` overlays them) use them from the next input on.
 - Idempotent: a record whose event_id was seen on the same topic (the last 100,000 per topic)
   changes nothing and returns nothing; snapshots older than the bot's last are ignored too.
 - Audit (chain "governor"): every breaker transition, limit breach and lift, escalation,
@@ -42,6 +46,7 @@ from typing import Any
 from hive.audit import AuditChain
 from hive.bots import Bot
 from hive.limits import RuleSet, load_rule_sets
+from hive.parameters import ParameterBook, breaker_threshold_name, effective_bot
 from hive_governor.board import Board
 from hive_governor.breakers import BreakerConfig, Failure
 from hive_governor.change_guard import ChangeGuard
@@ -64,7 +69,7 @@ from hive_governor.limits_watch import LimitsWatch
 from hive_governor.liveness import Liveness
 from hive_governor.outputs import Auditor, Output
 from hive_governor.restore import restore_audit, restore_breaker
-from hive_governor.scope_levels import GLOBAL_ID
+from hive_governor.scope_levels import GLOBAL_ID, ScopeLevel
 from hive_governor.scopes import Hold, ScopeState
 
 __all__ = ["Governor", "GovernorInputError", "Output"]
@@ -90,13 +95,14 @@ class Governor:
         self.changes = ChangeGuard()
         self.audit = Auditor(chain)
         self.bots: dict[str, Bot] = {}
-        self.board = Board(self.config, self.audit)
+        self.board = Board(self.config, self.audit, threshold=self._threshold)
         self.enforcement = Enforcement(self.board, self.escalation)
+        self.change_commands = ChangeCommands(self.board, self.changes, self.bots)
         self.commands = CommandHandler(
             self.board,
             limits=self.limits,
             escalation=self.escalation,
-            changes=ChangeCommands(self.board, self.changes, self.bots),
+            changes=self.change_commands,
         )
         self._seen_capacity = seen_capacity
         self._seen: dict[str, SeenIds] = {}
@@ -107,6 +113,16 @@ class Governor:
         if seen is None:
             seen = self._seen[topic] = SeenIds(self._seen_capacity)
         return seen.first_time(event_id)
+
+    @property
+    def parameters(self) -> ParameterBook:
+        """The values in force (what the governor published on control.parameters)."""
+        return self.change_commands.book
+
+    def _threshold(self, level: ScopeLevel, scope_id: str) -> int | None:
+        ids = {"BOT": {"bot_id": scope_id}, "CELL": {"cell_id": scope_id}}.get(level, {})
+        value = self.parameters.number(breaker_threshold_name(level), **ids)
+        return None if value is None else int(value)
 
     # ------------------------------------------------------------------ public queries
     @property
@@ -191,7 +207,12 @@ class Governor:
             return []
         outs = self.advance(snap.ts)
         bot = self.bots.get(snap.bot_id)
-        for event in self.limits.check(snap, None if bot is None else bot.rule_set):
+        rules = None if bot is None else effective_bot(bot, self.parameters)
+        for event in self.limits.check(
+            snap,
+            None if rules is None else rules.rule_set,
+            None if rules is None else rules.rule_overrides,
+        ):
             outs += self.enforcement.limit_event(snap, event)
         return outs
 
@@ -253,8 +274,10 @@ class Governor:
     # ------------------------------------------------------------------ restart
     def restore_audit(self, event: Mapping[str, Any]) -> None:
         """Take one audit event of the governor's own chain (optional, at start, oldest first):
-        changes applied and rolled back are put back into the change guard (restore.py)."""
-        restore_audit(self.changes, self.audit.chain.chain_id, event)
+        changes applied and rolled back are put back into the change guard (restore.py), and
+        the values in force (and the breakers' thresholds) follow from it."""
+        if restore_audit(self.changes, self.audit.chain.chain_id, event):
+            self.change_commands.sync()
 
     def restore_breaker(self, record: Mapping[str, Any]) -> None:
         """Take one control.breakers record (the compacted topic, replayed at start): the

@@ -19,7 +19,9 @@ Per snapshot of a bot (older sequences than the last one seen are ignored):
 
 Each breach is reported once (the governor then halts the bot and sends one FLATTEN); the same
 breach on later snapshots of a halted bot reports nothing.
-A bot the registry does not know (yet) is checked against the constitution alone.
+A bot the registry does not know (yet) is checked against the constitution alone. A bot's rule
+overrides (`daily_loss_pct`, `max_loss_pct`: its registry entry's with the changes in force
+over it) only tighten the limits (`hive.limits`).
 """
 
 from __future__ import annotations
@@ -68,7 +70,12 @@ class LimitsWatch:
         b = self._bots.get(bot_id)
         return None if b is None else b.hard
 
-    def check(self, snap: Snapshot, rule_set_name: str | None) -> list[LimitEvent]:
+    def check(
+        self,
+        snap: Snapshot,
+        rule_set_name: str | None,
+        overrides: Mapping[str, str] | None = None,
+    ) -> list[LimitEvent]:
         b = self._bot(snap.bot_id)
         if snap.sequence <= b.last_sequence:
             return []  # an older snapshot than one already checked
@@ -91,6 +98,7 @@ class LimitsWatch:
             initial_balance=snap.initial_balance,
             day_start_balance=snap.day_start_balance,
             peak_equity=peak,
+            overrides=overrides,
         )
         breach = breached(limits, equity=snap.equity, day_start_balance=snap.day_start_balance)
         details = {

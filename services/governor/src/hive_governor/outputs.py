@@ -1,4 +1,4 @@
-"""What the governor produces: records for three topics, with their keys."""
+"""What the governor produces: records for four topics, with their keys."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hive.audit import AuditChain
-from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS
+from hive.parameters import EffectiveParameter
+from hive.topics import AUDIT_EVENTS, CONTROL_BREAKERS, CONTROL_COMMANDS, CONTROL_PARAMETERS
 from hive_governor.actors import GOVERNOR
 
 
@@ -24,6 +25,10 @@ def breaker_output(record: dict[str, Any]) -> Output:
 
 def command_output(record: dict[str, Any]) -> Output:
     return Output(CONTROL_COMMANDS, f"{record['scope_level']}:{record['scope_id']}", record)
+
+
+def parameter_output(param: EffectiveParameter) -> Output:
+    return Output(CONTROL_PARAMETERS, param.key, param.record())
 
 
 class Auditor:

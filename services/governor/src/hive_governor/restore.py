@@ -6,7 +6,10 @@ see `GovernorService.state_store`).
   with its reset_at, and the transition_seq numbering goes on from it. What it hid (a breaker
   under a halt, the violation count) starts afresh; limits are re-checked on the next snapshot.
 - The governor's own audit chain, oldest first: changes applied and rolled back are put back
-  into the change guard, so the day's count and rollback by id survive a restart.
+  into the change guard, so the day's count and rollback by id survive a restart; the values
+  in force are rebuilt from the guard (commands/changes.py), so they are what the governor
+  published on control.parameters. A command delivered again after a restart is known to the
+  guard by its id: refused, it publishes nothing.
 """
 
 from __future__ import annotations
@@ -78,13 +81,13 @@ def restore_breaker(
         board.schedule(reset_at, scope)
 
 
-def restore_audit(changes: ChangeGuard, chain_id: str, event: Mapping[str, Any]) -> None:
-    """Take one audit event; events of another chain, and other actions, are skipped."""
+def restore_audit(changes: ChangeGuard, chain_id: str, event: Mapping[str, Any]) -> bool:
+    """Take one audit event; events of another chain, and other actions, are skipped (False)."""
     if event.get("chain_id") != chain_id:
-        return
+        return False
     action = event.get("action")
     if action not in (APPLIED, ROLLED_BACK):
-        return
+        return False
     try:
         d = json.loads(str(event["details"]))
         if action == APPLIED:
@@ -104,6 +107,7 @@ def restore_audit(changes: ChangeGuard, chain_id: str, event: Mapping[str, Any])
         raise GovernorInputError(
             "bad_field", f"audit.events {event.get('event_id')}: details: {exc}"
         ) from None
+    return True
 
 
 def _breaker_key(r: RecordReader) -> tuple[ScopeLevel, str, int]:

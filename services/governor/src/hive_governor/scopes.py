@@ -97,6 +97,11 @@ class ScopeState:
     def key(self) -> str:
         return f"{self.level}:{self.scope_id}"
 
+    def reconfigure(self, config: LevelConfig) -> None:
+        """New breaker settings (a threshold changed); the breaker keeps its state and window."""
+        self.config = config
+        self.breaker.reconfigure(config)
+
     def hold(self, kind: str) -> Hold | None:
         return self.holds.get(kind)
 

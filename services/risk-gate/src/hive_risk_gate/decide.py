@@ -7,7 +7,9 @@ with reasons, and the `orders.intents` record when the order is approved. In ord
 1. the bot's card (`CardBook`) proposes an intent or skips: `card.<name>.skipped` plus
    `card.<name>.<code>` and the card's reason in details; a card that fails or cannot be
    created: `card.<name>.error` / `card.unavailable`;
-2. sizing inputs: instrument, stop distance, pip value (`sizing.*` reasons when impossible);
+2. sizing inputs: the bot's own min_confidence (`confidence.below_bot_minimum` when its
+   rule override, or a change in force, is above the constitution's and the card's confidence
+   is below it), instrument, stop distance, pip value (`sizing.*` reasons when impossible);
 3. the conflict vote of the bot's sources on the symbol (`conflict.outvoted`, `conflict.tie`);
 4. the policy, asked about the planned order (risk per trade x confidence scale, halved in
    REDUCED_CAPACITY): raising (OPA unreachable) denies `policy.unavailable`, an answer the gate
@@ -44,6 +46,7 @@ from hive.constitution import (
     normalise_breaker_mode,
 )
 from hive.instruments import InstrumentCatalogue, load_instruments
+from hive.parameters import min_confidence
 from hive_risk_gate.account import AccountState, account_state
 from hive_risk_gate.cards.base import CardContext, Intent, follow_intent
 from hive_risk_gate.cards.book import CardBook
@@ -386,6 +389,10 @@ class _Run:
         self, intent: Intent, catalogue: InstrumentCatalogue, rates: Mapping[str, float] | None
     ) -> StopRisk:
         sig, draft = self.sig, self.draft
+        floor = min_confidence(self.bot)
+        if floor > self.sizing.min_confidence and intent.confidence < floor:
+            draft.details["bot_min_confidence"] = _s(floor)
+            raise self.deny(Reason.CONFIDENCE_BELOW_BOT_MINIMUM)
         inst = catalogue.get(sig.symbol)
         if inst is None:
             raise self.deny(Reason.SIZING_UNKNOWN_INSTRUMENT)

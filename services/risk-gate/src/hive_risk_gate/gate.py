@@ -6,6 +6,12 @@ when approved) and what `on_update` returns (for every bot holding an order of t
 signal: a MODIFICATION decision). Everything is in memory and rebuilt on start: the registry,
 breakers, models and accounts from their topics, the held orders from the gate's own intents
 and modification decisions (`restore_held`).
+
+Every bot is judged as `effective` makes it: its registry definition with the values in force
+from `control.parameters` overlaid (`hive.parameters.effective_bot`: risk per trade, rule
+overrides such as min_confidence, card parameters, symbol allowlist), so the next signal after
+a change uses the new value and a rollback restores the old one. Card parameters in force that
+the bot's card refuses are not used: the card keeps the bot's own parameters.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from hive.bots import Bot, BotRegistry
+from hive.bots.cards import CardError
 from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
-from hive.parameters import ParameterBook, model_parameter
+from hive.parameters import ParameterBook, effective_bot, model_parameter
 from hive_risk_gate.account import AccountBook, AccountState
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
@@ -69,6 +76,7 @@ class RiskGate:
         self.registry = BotRegistry()
         self.accounts = AccountBook()
         self.breakers = BreakerBook()
+        self._card_accepts: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
         self.models = ModelBook()
         # What the governor's change guard has in force (control.parameters): among others, the
         # version of the learner's model the gate uses.
@@ -100,6 +108,26 @@ class RiskGate:
 
     def on_breaker(self, record: Mapping[str, Any]) -> None:
         self.breakers.apply(record)
+
+    def effective(self, bot: Bot) -> Bot:
+        """The bot with the values in force over it (see the module doc)."""
+        bot_now = effective_bot(bot, self.parameters)
+        params = bot_now.strategy_parameters
+        if params == bot.strategy_parameters:
+            return bot_now
+        check = (bot_now.strategy_card, tuple(sorted(params.items())))
+        accepted = self._card_accepts.get(check)
+        if accepted is None:
+            try:
+                self.cards.loader.validate(bot_now.strategy_card, params)
+                accepted = True
+            except CardError as exc:
+                log.warning("card parameters in force for %s not used: %s", bot.bot_id, exc)
+                accepted = False
+            self._card_accepts[check] = accepted
+        if accepted:
+            return bot_now
+        return bot_now.model_copy(update={"strategy_parameters": bot.strategy_parameters})
 
     def on_model(self, record: Mapping[str, Any]) -> None:
         """A `learner.models` record: the release is known (its artifact and hash), whatever
@@ -165,6 +193,7 @@ class RiskGate:
             bots = self.registry.bots()
         else:
             raise CardSwapError(f"SWAP_CARD with scope {level!r}")
+        bots = [self.effective(b) for b in bots]
         return [
             self.cards.swap(
                 bot,
@@ -180,9 +209,10 @@ class RiskGate:
 
     def on_trade(self, record: Mapping[str, Any]) -> None:
         """A `trades.closed` record: passed to the bot's card."""
-        bot = self.registry.get(str(record.get("bot_id")))
-        if bot is None:
+        registered = self.registry.get(str(record.get("bot_id")))
+        if registered is None:
             return
+        bot = self.effective(registered)
         ctx = CardContext(
             bot=bot,
             account=self.account_of(bot),
@@ -210,7 +240,7 @@ class RiskGate:
         decisions = [
             decide(
                 sig,
-                bot,
+                self.effective(bot),
                 account=self.accounts.get(bot.bot_id),
                 breaker_mode=self.breakers.mode_for(bot),
                 model=self.model,
@@ -252,7 +282,9 @@ class RiskGate:
             )
         decisions = []
         for order in holders:
-            bot = self.registry.get(order.bot_id)
+            registered = self.registry.get(order.bot_id)
+            # judged with the values in force, as an entry would be (risk per trade, caps)
+            bot = None if registered is None else self.effective(registered)
             decision = judge_modification(
                 upd,
                 order,

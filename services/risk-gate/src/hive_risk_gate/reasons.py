@@ -22,6 +22,9 @@ class Reason:
     SIZING_NO_CONVERSION_RATE: Final = "sizing.no_conversion_rate"
     SIZING_NO_EQUITY: Final = "sizing.no_equity"
     ACCOUNT_CURRENCY_MISMATCH: Final = "account.currency_mismatch"
+    # Below the bot's own min_confidence (a rule override or a change in force), which is
+    # above the constitution's 0.40 (the policy's `confidence.below_minimum`).
+    CONFIDENCE_BELOW_BOT_MINIMUM: Final = "confidence.below_bot_minimum"
     GUARD_NO_NEW_POSITIONS: Final = "guard.breaker_no_new_positions"
     # No governor heartbeat within the timeout: fail closed (DESIGN.md, liveness).
     GOVERNOR_SILENT: Final = "guard.governor_silent"

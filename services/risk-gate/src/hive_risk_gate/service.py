@@ -2,7 +2,8 @@
 management updates -> orders.decisions (kind MODIFICATION, one per bot holding the signal).
 
 State comes from the other inputs: the bot registry, breaker states, the changes in force
-(control.parameters: among them the version of the learner's model in use), account snapshots,
+(control.parameters, overlaid on each bot; among them the version of the learner's model in
+use), account snapshots,
 model releases, closed trades (for the cards), and SWAP_CARD commands, which are audited on
 the gate's own chain of audit.events.
 

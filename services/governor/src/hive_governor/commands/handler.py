@@ -10,7 +10,8 @@
   SAFE_MODE (the service beating again does). A RESUME that lifts nothing is refused;
 - UNLOCK (ADMIN): lifts LOCK and any escalation, clears the bot's violation count;
 - RESET_BREAKER: closes the scope's breaker (refused if closed);
-- SET_PARAMETER / ROLLBACK_CHANGE: the change guard (changes.py).
+- SET_PARAMETER / ROLLBACK_CHANGE: the change guard (changes.py); an accepted one publishes the
+  value in force on control.parameters.
 
 Every command is audited once, COMMAND_APPLIED or COMMAND_REFUSED (change commands: the change
 guard's verdict), after the records it caused (`breaker_event_id` names the one published).
@@ -238,7 +239,7 @@ class CommandHandler:
 
     # ------------------------------------------------------------------ change guard
     def _set_parameter(self, cmd: Command) -> list[Output]:
-        return [self.changes.set_parameter(cmd, self._cmd_scope(cmd))]
+        return self.changes.set_parameter(cmd, self._cmd_scope(cmd))
 
     def _rollback(self, cmd: Command) -> list[Output]:
-        return [self.changes.rollback(cmd, self._cmd_scope(cmd))]
+        return self.changes.rollback(cmd, self._cmd_scope(cmd))

@@ -145,7 +145,8 @@ def set_parameter(
     at: At = None,
 ) -> None:
     """Propose a change through the governor's change guard (within the constitution, at most
-    3 a day; max_drawdown and the constitution can never be changed)."""
+    3 a day across the hive; max_drawdown and the constitution can never be changed; the
+    value in force is published on control.parameters and used from the next decision on)."""
     scope = _scope(bot, cell, everywhere)
     params = {"name": name, "value": value}
     send("SET_PARAMETER", scope, actor=actor, role=role, reason=reason, at=at, parameters=params)
