@@ -8,6 +8,10 @@ in the loop:
   and `max_drawdown` / `max_drawdown_pct`, which can never be changed;
 - an unknown parameter, or a value that is not a number, is refused (it cannot be checked);
 - a value outside the constitution's bounds (PARAMETERS) is refused;
+- a name `rule.<rule_id>` is a rule proposal (hive.rules): a value that is not a valid rule of
+  that id is refused (`invalid_rule`), one that would not reduce risk (anything but a skip or
+  a risk scale in (0, 1]) is refused as outside the constitution; a valid one is counted in the
+  day's changes and in `max_active` like a parameter;
 - a scope that already had `max_per_day` (3) accepted changes on the proposal's day is refused.
   The day is the UTC calendar day of the command's ts_event (event time), counted per scope
   (each bot, cell and the global scope has its own 3): cells and the global scope have no
@@ -38,6 +42,7 @@ from hive.constitution import (
     MAX_RISK_PER_POSITION_PCT,
     MIN_CONFIDENCE,
 )
+from hive.rules import RuleError, is_rule_name, read_proposal, within_constitution
 
 APPLIED: Final = "CHANGE_APPLIED"
 REFUSED: Final = "CHANGE_REFUSED"
@@ -153,20 +158,9 @@ class ChangeGuard:
                 "constitution",
                 f"{name} is part of the constitution and cannot be changed at run time",
             )
-        bounds = PARAMETERS.get(name)
-        if bounds is None:
-            known = ", ".join(PARAMETERS)
-            return Verdict(
-                REFUSED, "unknown_parameter", f"unknown parameter {name!r} (known: {known})"
-            )
-        number = _number(value)
-        if number is None:
-            return Verdict(
-                REFUSED, "invalid_value", f"{name}: a decimal number expected, got {value!r}"
-            )
-        problem = bounds.check(number)
-        if problem is not None:
-            return Verdict(REFUSED, "outside_constitution", f"{name} {problem}, got {value}")
+        refused = _rule_refusal(name, value) if is_rule_name(name) else _value_refusal(name, value)
+        if refused is not None:
+            return refused
         day = utc_day(ts)
         done = self.changes_on(scope_key, day)
         if done >= self.max_per_day:
@@ -262,6 +256,36 @@ class ChangeGuard:
         change.rolled_back_by = rollback_id
         restored = change.old_value if change.old_value is not None else "default"
         return Verdict(ROLLED_BACK, "rolled_back", f"{change.name} back to {restored}", change)
+
+
+def _value_refusal(name: str, value: str | None) -> Verdict | None:
+    """Why a parameter's value is refused: unknown name, not a number, outside its bounds."""
+    bounds = PARAMETERS.get(name)
+    if bounds is None:
+        known = ", ".join(PARAMETERS)
+        return Verdict(REFUSED, "unknown_parameter", f"unknown parameter {name!r} (known: {known})")
+    number = _number(value)
+    if number is None:
+        return Verdict(
+            REFUSED, "invalid_value", f"{name}: a decimal number expected, got {value!r}"
+        )
+    problem = bounds.check(number)
+    if problem is not None:
+        return Verdict(REFUSED, "outside_constitution", f"{name} {problem}, got {value}")
+    return None
+
+
+def _rule_refusal(name: str, value: str | None) -> Verdict | None:
+    """Why a rule proposal is refused: not a valid rule (hive.rules), or one that would not
+    reduce risk (outside the constitution)."""
+    try:
+        rule = read_proposal(name, value)
+    except RuleError as exc:
+        return Verdict(REFUSED, "invalid_rule", f"{name}: {exc}")
+    problem = within_constitution(rule)
+    if problem is not None:
+        return Verdict(REFUSED, "outside_constitution", problem)
+    return None
 
 
 def _number(value: str | None) -> float | None:

@@ -16,7 +16,9 @@ from typing import Any
 from hive.bots import Bot, BotRegistry
 from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
+from hive.parameters import ParameterBook
 from hive_risk_gate.account import AccountBook, AccountState
+from hive_risk_gate.active_rules import ActiveRules
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
 from hive_risk_gate.cards.loader import CardLoader
@@ -59,6 +61,8 @@ class RiskGate:
         self.accounts = AccountBook()
         self.breakers = BreakerBook()
         self.models = ModelBook()
+        self.parameters = ParameterBook()  # control.parameters: values and rules in force
+        self.rules = ActiveRules(self.parameters)
         self.model: ModelInfo | None = None  # the current release, once one is loaded
         self.model_name = model_name
         self.counterfactuals = counterfactuals
@@ -86,6 +90,10 @@ class RiskGate:
 
     def on_breaker(self, record: Mapping[str, Any]) -> None:
         self.breakers.apply(record)
+
+    def on_parameter(self, record: Mapping[str, Any] | None, key: str | None = None) -> None:
+        """A `control.parameters` record or tombstone (raises `RecordError` if unreadable)."""
+        self.parameters.apply(record, key)
 
     def on_model(self, record: Mapping[str, Any]) -> None:
         """A `learner.models` record: when the current release of the model family changes,
@@ -195,6 +203,7 @@ class RiskGate:
                 sizing=self.sizing,
                 governor_alive=self.governor_alive,
                 counterfactual=self.counterfactuals,
+                rules=self.rules.for_bot(bot),
             )
             for bot in self.registry.followers(sig.source)
         ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from hive.audit import AuditChain
 from hive.bots import BotConfigError
+from hive.contracts.readers import RecordError
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord, OutboundRecord, RejectRecord
 from hive.runtime.records import Handler
@@ -25,6 +26,7 @@ from hive.topics import (
     AUDIT_EVENTS,
     CONTROL_BREAKERS,
     CONTROL_COMMANDS,
+    CONTROL_PARAMETERS,
     HIVE_HEARTBEATS,
     LEARNER_MODELS,
     ORDERS_DECISIONS,
@@ -40,6 +42,7 @@ from hive_risk_gate.signals import SignalInputError
 INPUTS = [
     REGISTRY_BOTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
     LEARNER_MODELS,
     ACCOUNTS_SNAPSHOTS,
     TRADES_CLOSED,
@@ -48,14 +51,15 @@ INPUTS = [
     SIGNALS_SCORED,
 ]
 OUTPUTS = [ORDERS_DECISIONS, ORDERS_INTENTS, AUDIT_EVENTS]
-# State loaded whole before the first signal is judged: the registry, breakers and models
-# (compacted), the latest account snapshots, the closed trades the cards learn from, and the
+# State loaded whole before the first signal is judged: the registry, breakers, the parameters
+# and rules in force, and models (compacted), the latest account snapshots, the closed trades the cards learn from, and the
 # commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
 # not replayed: the only state they leave is the conflict window (15 min), and replaying
 # weeks of signals would mean weeks of OPA calls at every start.
 TABLES = [
     REGISTRY_BOTS,
     CONTROL_BREAKERS,
+    CONTROL_PARAMETERS,
     LEARNER_MODELS,
     ACCOUNTS_SNAPSHOTS,
     TRADES_CLOSED,
@@ -115,6 +119,13 @@ def make_handler(
             raise RejectRecord("invalid_bot", "; ".join(exc.problems)) from exc
         return []
 
+    def on_parameter(rec: InboundRecord) -> list[OutboundRecord]:
+        try:
+            gate.on_parameter(None if rec.tombstone else rec.value, rec.key)
+        except RecordError as exc:
+            raise RejectRecord(exc.reason, str(exc)) from exc
+        return []
+
     def on_command(rec: InboundRecord) -> list[OutboundRecord]:
         cmd = rec.value
         try:
@@ -143,6 +154,7 @@ def make_handler(
         REGISTRY_BOTS: on_bot,
         CONTROL_COMMANDS: on_command,
         CONTROL_BREAKERS: state(gate.on_breaker),
+        CONTROL_PARAMETERS: on_parameter,
         LEARNER_MODELS: state(gate.on_model),
         ACCOUNTS_SNAPSHOTS: state(gate.on_snapshot),
         TRADES_CLOSED: state(gate.on_trade),
