@@ -122,7 +122,9 @@ def test_a_proposal_must_carry_the_rule_it_names() -> None:
     assert read_proposal("rule.weak.fx-vip.CHAOS", rule.to_json()) == rule
     with pytest.raises(RuleError) as err:
         read_proposal("rule.other", rule.to_json())
-    assert str(err.value) == "parameter rule.other carries rule 'weak.fx-vip.CHAOS': they must agree"
+    assert (
+        str(err.value) == "parameter rule.other carries rule 'weak.fx-vip.CHAOS': they must agree"
+    )
 
 
 def test_every_field_the_rule_names_must_match() -> None:
