@@ -369,3 +369,23 @@ def test_the_service_publishes_the_commands_and_reads_what_is_in_force(tmp_path:
         for i, t in enumerate([*alternating(40, -1.0, 0.2), next_day()])
     ]
     assert all(o == [] for o in outs)
+
+
+def test_a_trade_arriving_after_its_day_was_checked_joins_the_next_check() -> None:
+    analyzer = WeaknessAnalyzer()
+    losers = alternating(30, -1.0, 0.2, session="ASIA")
+    feed(analyzer, losers[:-1])
+    assert analyzer.on_trade(next_day(1)) == []  # 29 signals
+    assert analyzer.on_trade(losers[-1]) == []  # late: day 0, no check
+    [asia, chaos] = analyzer.on_trade(next_day(2))  # equal p: by rule id
+    assert Rule.from_json(chaos["parameters"]["value"]).evidence.trades == 30
+    assert asia["parameters"]["name"] == "rule.weak.fx-vip.ASIA"
+
+
+def test_after_a_rollback_only_later_trades_count_for_the_rule() -> None:
+    analyzer = WeaknessAnalyzer()
+    rolled_back = rule_record(None, rule_id="weak.fx-vip.CHAOS", ts=D0 + 12 * HOUR)
+    analyzer.on_parameter(rolled_back)
+    feed(analyzer, alternating(40, -1.0, 0.2))  # all before 12:00
+    names = [c["parameters"]["name"] for c in analyzer.on_trade(next_day(1))]
+    assert names == ["rule.weak.fx-vip.LONDON"]
