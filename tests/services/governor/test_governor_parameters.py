@@ -238,7 +238,7 @@ def test_the_governors_overlay_is_the_core_one() -> None:
         ("max_risk_per_position_pct", "5.5", "BOT", "b1", "outside_constitution"),
         ("daily_loss_pct", "3", "CELL", "c1", "applied"),
         ("max_loss_pct", "10", "BOT", "b1", "applied"),
-        ("rule.r1", '{"action":"skip"}', "BOT", "b1", "unknown_parameter"),
+        ("rule.r1", '{"action":"skip"}', "BOT", "b1", "invalid_rule"),  # no rule_id in it
     ],
 )
 def test_the_bounds_of_each_changeable_parameter(
@@ -265,4 +265,4 @@ def test_messages_name_the_bounds() -> None:
         "allowed_symbols may only narrow the bot's own list (EURUSD, XAUUSD): USDJPY is not on it"
     )
     msg = details(audits(change(g, "rule.r1", "{}", T0 + 2))[0])["message"]
-    assert msg == "rule.r1: rules are not accepted by the change guard yet"
+    assert msg == "rule.r1: rule_id must be 1-120 letters, digits, '.', '_' or '-' (no ':'), got None"

@@ -22,6 +22,7 @@ from hive_learner.settings import LearnerSettings
 from hive_learner.store import ModelStore
 from hive_learner.train import TrainConfig
 from hive_learner.trigger import DAY_MS, TriggerRules
+from hive_learner.weakness import WeaknessAnalyzer, WeaknessConfig
 
 pytestmark = pytest.mark.unit
 
@@ -94,3 +95,26 @@ def test_topics() -> None:
         [LEARNER_MODELS, CONTROL_COMMANDS],
         [LEARNER_MODELS],
     )
+
+
+def test_self_modification_is_on_by_default_and_its_settings_reach_the_analyzer() -> None:
+    default = LearnerSettings().weakness_analyzer()
+    assert default is not None and default.config == WeaknessConfig()
+    assert WeaknessConfig() == WeaknessConfig(
+        min_trades=30, alpha=0.05, skip_at_r=-0.25, scale=0.5, window_ms=90 * DAY_MS
+    )
+    tuned = LearnerSettings(
+        learner_rules_min_trades=50, learner_rules_alpha=0.01, learner_rules_window_days=30
+    ).weakness_analyzer()
+    assert tuned is not None
+    assert tuned.config == WeaknessConfig(min_trades=50, alpha=0.01, window_ms=30 * DAY_MS)
+    assert LearnerSettings(learner_rules=False).weakness_analyzer() is None
+
+
+def test_the_analyzer_restores_with_the_learner(tmp_path: Path) -> None:
+    learner = Learner(LearnerSettings().learner_config(), ModelStore(tmp_path))
+    analyzer = WeaknessAnalyzer()
+    go_live = start_restoring(learner, analyzer)
+    assert learner.restoring and analyzer.restoring
+    go_live()
+    assert not learner.restoring and not analyzer.restoring

@@ -13,6 +13,10 @@ in the loop:
   further change is refused, whatever its scope. The day is the UTC calendar day of the
   command's ts_event (event time): cells and the global scope have no trading day, and the UTC
   day is the same for every reader of the trail;
+- a name `rule.<rule_id>` is a rule proposal (hive.rules, changeable.check_rule): a value that is
+  not a valid rule of that id is refused (`invalid_rule`), one that would not reduce risk
+  (anything but a skip or a risk scale in (0, 1]) is refused as outside the constitution; a
+  valid one is counted in the day's changes and in `max_active` like a parameter;
 - a new (scope, parameter) beyond `max_active` (50) active ones is refused;
 - `model.<model_name>` (the learner's promotion of a release) takes a version, not a number: a
   non-empty text without ':'; it is counted like any change, and its rollback puts the previous

@@ -39,10 +39,10 @@ from hive.parameters import (
     ALLOWED_SYMBOLS,
     CARD_PREFIX,
     RISK_PER_TRADE,
-    RULE_PREFIX,
     breaker_threshold_name,
     symbol_list,
 )
+from hive.rules import RuleError, is_rule_name, read_proposal, within_constitution
 from hive_governor.breakers import DEFAULT_BOT, DEFAULT_CELL, DEFAULT_GLOBAL
 
 ALL_LEVELS: Final = ("BOT", "CELL", "GLOBAL")
@@ -180,12 +180,21 @@ def spec_for(name: str) -> Spec | None:
 
 
 def check_rule(name: str, value: str | None) -> Problem | None:
-    """The hook for self-modification rules (`rule.` names): none is accepted yet."""
-    return Problem("unknown_parameter", f"{name}: rules are not accepted by the change guard yet")
+    """A rule proposal (`rule.<rule_id>`, its JSON as value, hive.rules): refused when it is not
+    a valid rule of that id (`invalid_rule`) or would not reduce risk (anything but a skip or a
+    risk scale in (0, 1]: outside the constitution)."""
+    try:
+        rule = read_proposal(name, value)
+    except RuleError as exc:
+        return Problem("invalid_rule", f"{name}: {exc}")
+    problem = within_constitution(rule)
+    if problem is not None:
+        return Problem("outside_constitution", problem)
+    return None
 
 
 def is_rule(name: str) -> bool:
-    return name.startswith(RULE_PREFIX)
+    return is_rule_name(name)
 
 
 def _number(value: str) -> float | None:

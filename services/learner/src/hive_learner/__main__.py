@@ -13,14 +13,15 @@ from hive_learner.store import ModelStore
 def main() -> int:
     settings = load_settings(LearnerSettings)
     learner = Learner(settings.learner_config(), ModelStore(settings.model_store))
+    analyzer = settings.weakness_analyzer()
     return run_service(
         settings,
         INPUTS,
         OUTPUTS,
-        make_handler(learner),
+        make_handler(learner, analyzer),
         restore_state=True,
         tables=TABLES,
-        after_restore=start_restoring(learner),
+        after_restore=start_restoring(learner, analyzer),
     )
 
 

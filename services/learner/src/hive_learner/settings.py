@@ -15,6 +15,7 @@ from hive_learner.promotion import PromotionRules
 from hive_learner.store import default_store
 from hive_learner.train import TrainConfig
 from hive_learner.trigger import DAY_MS, TriggerRules
+from hive_learner.weakness import WeaknessAnalyzer, WeaknessConfig
 
 
 class LearnerSettings(ServiceSettings):
@@ -52,6 +53,13 @@ class LearnerSettings(ServiceSettings):
     # A trade counts for the trigger once a trade this much later was read (trigger.py): the
     # same runs in every reading order, as long as no trade is read later than that.
     learner_settle_ms: int = Field(REORDER_HORIZON_MS, ge=0)
+    # Self-modification (weakness.py): rules proposed to the governor's change guard and rolled
+    # back when they stop paying. On by default: a rule can only reduce risk (the guard refuses
+    # anything else), at most 3 changes a day, and it is rolled back automatically.
+    learner_rules: bool = True
+    learner_rules_min_trades: int = Field(30, ge=2)
+    learner_rules_alpha: float = Field(0.05, gt=0, lt=1)
+    learner_rules_window_days: float = Field(90.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -63,6 +71,18 @@ class LearnerSettings(ServiceSettings):
                 "to train on besides the holdout)"
             )
         return self
+
+    def weakness_analyzer(self) -> WeaknessAnalyzer | None:
+        """The weakness analyzer, None when self-modification is off (HIVE_LEARNER_RULES)."""
+        if not self.learner_rules:
+            return None
+        return WeaknessAnalyzer(
+            WeaknessConfig(
+                min_trades=self.learner_rules_min_trades,
+                alpha=self.learner_rules_alpha,
+                window_ms=int(self.learner_rules_window_days * DAY_MS),
+            )
+        )
 
     def learner_config(self) -> LearnerConfig:
         return LearnerConfig(

@@ -4,6 +4,10 @@
 (input and output per policies/CONTRACT.md). It always returns the `orders.decisions` record,
 with reasons, and the `orders.intents` record when the order is approved. In order:
 
+0. the self-modification rules in force over the bot (hive.rules): a matching `skip` rule
+   denies with the reason `rule.<rule_id>` (every matching skip rule is named); a matching
+   `risk_scale` rule scales the bot's risk per trade by its scale (the smallest one when
+   several match; each is named in the reasons, the scale in details `rule_risk_scale`);
 1. the bot's card (`CardBook`) proposes an intent or skips: `card.<name>.skipped` plus
    `card.<name>.<code>` and the card's reason in details; a card that fails or cannot be
    created: `card.<name>.error` / `card.unavailable`;
@@ -33,7 +37,7 @@ policy_input.py).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +51,7 @@ from hive.constitution import (
 )
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive.parameters import min_confidence
+from hive.rules import SKIP, Rule
 from hive_risk_gate.account import AccountState, account_state
 from hive_risk_gate.cards.base import CardContext, Intent, follow_intent
 from hive_risk_gate.cards.book import CardBook
@@ -199,6 +204,7 @@ def decide(
     sizing: SizingConfig = DEFAULT_SIZING,
     governor_alive: bool = True,
     counterfactual: bool = False,
+    rules: Sequence[Rule] = (),
 ) -> Decision:
     """Decide on one scored signal for one bot that follows its source (see the module doc).
 
@@ -210,7 +216,9 @@ def decide(
     is older than the timeout: every new position is denied (`guard.governor_silent`).
     `counterfactual`: a denied signal with a stop loss also gets a shadow intent
     (`shadow_reason` COUNTERFACTUAL, the minimum lot, its own order id) for the executor to
-    simulate, so the learner sees what skipped signals would have done.
+    simulate, so the learner sees what skipped signals would have done (a signal a rule
+    skipped too: the learner judges from these whether the rule still pays).
+    `rules`: the self-modification rules in force over the bot (step 0).
     Raises `SignalInputError` for a record that is not a readable scored signal, ValueError
     when the bot does not follow the signal's source.
     """
@@ -231,6 +239,7 @@ def decide(
         if not governor_alive:
             raise run.deny(Reason.GOVERNOR_SILENT)
         run.check_account()
+        run.apply_rules(rules)
         intent = run.card(cards)
         risk = run.size_inputs(intent, catalogue or load_instruments(), rates)
         if conflicts is not None:
@@ -275,6 +284,7 @@ class _Run:
             model_version=self.model_version,
         )
         self.scale = 0.0
+        self.rule_scale = 1.0  # the smallest risk_scale of the matching rules
         # What the order may be at most: the policy's max_risk_pct and size multiplier (the
         # smallest of its answers), never above what the breaker mode allows.
         self.cap = float("inf")
@@ -341,6 +351,26 @@ class _Run:
         if self.acct.currency != self.bot.account_currency:
             self.draft.details["account_currency_snapshot"] = self.acct.currency
             raise self.deny(Reason.ACCOUNT_CURRENCY_MISMATCH)
+
+    # 0. the self-modification rules
+    def apply_rules(self, rules: Sequence[Rule]) -> None:
+        sig = self.sig
+        matching = [
+            r
+            for r in rules
+            if r.matches(
+                source=sig.source, regime=sig.regime, session=sig.session, symbol=sig.symbol
+            )
+        ]
+        skips = [r.reason_code for r in matching if r.action == SKIP]
+        if skips:
+            raise self.deny(*skips)
+        for rule in matching:
+            assert rule.risk_scale is not None  # a non-skip rule is a risk_scale rule
+            self.rule_scale = min(self.rule_scale, rule.risk_scale)
+            self.draft.reasons.append(rule.reason_code)
+        if matching:
+            self.draft.details["rule_risk_scale"] = _s(self.rule_scale)
 
     # 1. the card
     def card(self, cards: CardBook) -> Intent:
@@ -417,7 +447,7 @@ class _Run:
                 fx_rate=_s(risk.fx_rate),
                 fx_source=risk.fx_source,
             )
-            draft.requested_size = self._size(risk, confidence_factor=1.0).lots
+            draft.requested_size = self._size(risk, confidence_factor=1.0, rules=False).lots
             self.planned = self._size(
                 risk, confidence_factor=self.scale, size_multiplier=self.multiplier
             )
@@ -433,10 +463,12 @@ class _Run:
         confidence_factor: float,
         size_multiplier: float = 1.0,
         max_risk_pct: float | None = None,
+        rules: bool = True,
     ) -> Size:
+        """`rules`: with the rules' risk scale (the requested size is the card's, without)."""
         return size_position(
             equity=self.acct.equity,
-            risk_per_trade_pct=risk_per_trade_pct(self.bot),
+            risk_per_trade_pct=risk_per_trade_pct(self.bot) * (self.rule_scale if rules else 1.0),
             risk_per_lot=risk.risk_per_lot,
             confidence_factor=confidence_factor,
             size_multiplier=size_multiplier,

@@ -28,6 +28,7 @@ from hive.fx import RateBook
 from hive.instruments import InstrumentCatalogue, load_instruments
 from hive.parameters import ParameterBook, effective_bot, model_parameter
 from hive_risk_gate.account import AccountBook, AccountState
+from hive_risk_gate.active_rules import ActiveRules
 from hive_risk_gate.cards.base import CardContext
 from hive_risk_gate.cards.book import CardBook, CardSwapError
 from hive_risk_gate.cards.loader import CardLoader
@@ -81,6 +82,7 @@ class RiskGate:
         # What the governor's change guard has in force (control.parameters): among others, the
         # version of the learner's model the gate uses.
         self.parameters = ParameterBook()
+        self.rules = ActiveRules(self.parameters)  # the self-modification rules in force
         self.model: ModelInfo | None = None  # the release in force, once it is loaded
         self.model_name = model_name
         self.counterfactuals = counterfactuals
@@ -252,6 +254,7 @@ class RiskGate:
                 sizing=self.sizing,
                 governor_alive=self.governor_alive,
                 counterfactual=self.counterfactuals,
+                rules=self.rules.for_bot(bot),
             )
             for bot in self.registry.followers(sig.source)
         ]
