@@ -346,7 +346,14 @@ def test_a_promotion_rolled_back_puts_the_previous_version_back_then_none() -> N
 
 
 def test_the_refusals_a_proposer_watches_for_are_the_governors_refusal_actions() -> None:
-    from hive.parameters import CHANGE_REFUSALS
-    from hive_governor.change_guard import CONSTITUTION_REFUSED, REFUSED
+    from hive.change_log import CHANGE_REFUSALS
 
-    assert {REFUSED, CONSTITUTION_REFUSED, "COMMAND_REFUSED"} == CHANGE_REFUSALS
+    g = governor()
+    refused = [
+        set_param(g, "risk_per_trade", "0.9", T0),  # outside the constitution
+        set_param(g, "max_drawdown", "20", T0 + 1),  # the constitution itself
+        set_param(g, "risk_per_trade", "0.01", T0 + 2, role="VIEWER"),  # the role may not
+    ]
+    actions = [a["action"] for a in refused]
+    assert actions == ["CHANGE_REFUSED", "CONSTITUTION_CHANGE_REFUSED", "COMMAND_REFUSED"]
+    assert set(actions) == CHANGE_REFUSALS

@@ -265,4 +265,6 @@ def test_messages_name_the_bounds() -> None:
         "allowed_symbols may only narrow the bot's own list (EURUSD, XAUUSD): USDJPY is not on it"
     )
     msg = details(audits(change(g, "rule.r1", "{}", T0 + 2))[0])["message"]
-    assert msg == "rule.r1: rule_id must be 1-120 letters, digits, '.', '_' or '-' (no ':'), got None"
+    assert (
+        msg == "rule.r1: rule_id must be 1-120 letters, digits, '.', '_' or '-' (no ':'), got None"
+    )

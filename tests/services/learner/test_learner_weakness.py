@@ -57,6 +57,11 @@ def trade(
     return record
 
 
+# Checks at each boundary as soon as a later day's trade is read: the checks themselves are what
+# most tests here are about; reading order (what settle_ms is for) has its own tests below.
+EAGER = WeaknessConfig(settle_ms=0)
+
+
 def alternating(n: int, a: float, b: float, **kw: Any) -> list[dict[str, Any]]:
     return [trade(i, a if i % 2 == 0 else b, **kw) for i in range(n)]
 
@@ -85,7 +90,7 @@ def test_the_t_test_gives_students_p_values() -> None:
 
 
 def test_a_strongly_losing_pattern_gets_exactly_a_skip_rule() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     losers = alternating(40, -1.0, 0.2, regime="CHAOS")  # mean -0.4 R
     winners = [trade(100 + i, 1.0 if i % 2 == 0 else -0.6, regime="TREND") for i in range(40)]
     assert feed(analyzer, losers + winners) == []  # no day boundary yet
@@ -143,7 +148,7 @@ def test_a_strongly_losing_pattern_gets_exactly_a_skip_rule() -> None:
 
 
 def test_a_mildly_losing_pattern_gets_its_risk_halved() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     feed(analyzer, alternating(40, -0.3, 0.1, regime="CALM", session="ASIA"))
     cmds = analyzer.on_trade(next_day())
     names = [c["parameters"]["name"] for c in cmds]
@@ -158,16 +163,16 @@ def test_a_mildly_losing_pattern_gets_its_risk_halved() -> None:
 
 
 def test_too_few_signals_or_no_support_propose_nothing() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     feed(analyzer, alternating(29, -1.0, 0.2))  # strongly negative, one signal short
     assert analyzer.on_trade(next_day()) == []
-    noisy = WeaknessAnalyzer()  # 40 signals, mean -0.1 R, far too noisy
+    noisy = WeaknessAnalyzer(EAGER)  # 40 signals, mean -0.1 R, far too noisy
     feed(noisy, alternating(40, -2.0, 1.8))
     assert noisy.on_trade(next_day()) == []
 
 
 def test_a_signal_counts_once_whatever_number_of_bots_traded_it() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     trades = alternating(20, -1.0, 0.2)
     doubled = [
         trade(i, t["r_multiple"], bot="b2", signal=t["signal_id"]) for i, t in enumerate(trades)
@@ -177,14 +182,14 @@ def test_a_signal_counts_once_whatever_number_of_bots_traded_it() -> None:
 
 
 def test_uninformative_closes_and_trades_without_r_are_left_out() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     feed(analyzer, alternating(40, -1.0, 0.2, exit_reason="END_OF_DATA"))
     feed(analyzer, [{**trade(200 + i, -1.0), "r_multiple": None} for i in range(40)])
     assert analyzer.on_trade(next_day()) == []
 
 
 def test_counterfactual_trades_are_evidence_too() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     feed(analyzer, alternating(40, -1.0, 0.2, shadow_reason="COUNTERFACTUAL"))
     assert [c["parameters"]["name"] for c in analyzer.on_trade(next_day())] == [
         "rule.weak.fx-vip.CHAOS",
@@ -193,7 +198,7 @@ def test_counterfactual_trades_are_evidence_too() -> None:
 
 
 def test_a_rule_in_force_or_just_proposed_is_not_proposed_again() -> None:
-    analyzer = WeaknessAnalyzer(WeaknessConfig(max_proposals=1))
+    analyzer = WeaknessAnalyzer(WeaknessConfig(max_proposals=1, settle_ms=0))
     feed(analyzer, alternating(40, -1.0, 0.2))
     [first] = analyzer.on_trade(next_day(1))
     assert first["parameters"]["name"] == "rule.weak.fx-vip.CHAOS"
@@ -208,7 +213,7 @@ def test_a_rule_in_force_or_just_proposed_is_not_proposed_again() -> None:
 
 
 def test_at_most_three_proposals_a_check_lowest_p_first() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     for k, source in enumerate(("a", "b", "c", "d")):
         feed(
             analyzer,
@@ -232,7 +237,7 @@ def test_at_most_three_proposals_a_check_lowest_p_first() -> None:
 
 
 def test_a_rule_that_pays_again_is_rolled_back() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     rule = make_rule("weak.fx-vip.CHAOS", source="fx-vip", regime="CHAOS")
     deployed = D0 + DAY
     analyzer.on_parameter(
@@ -297,7 +302,7 @@ def test_two_reading_orders_give_the_same_commands() -> None:
     runs = []
     for seed in (1, 2):
         rng = random.Random(seed)
-        analyzer = WeaknessAnalyzer()
+        analyzer = WeaknessAnalyzer(EAGER)
         out: list[dict[str, Any]] = []
         for day in days:
             shuffled = day[:]
@@ -327,7 +332,7 @@ def test_rule_ids_are_deterministic_and_valid() -> None:
 
 
 def test_no_check_while_restoring() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     analyzer.restoring = True
     feed(analyzer, alternating(40, -1.0, 0.2))
     assert analyzer.on_trade(next_day(1)) == []
@@ -343,7 +348,7 @@ def test_the_service_publishes_the_commands_and_reads_what_is_in_force(tmp_path:
     from hive_learner.settings import LearnerSettings
     from hive_learner.store import ModelStore
 
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     handle = make_handler(
         Learner(LearnerSettings().learner_config(), ModelStore(tmp_path)), analyzer
     )
@@ -372,7 +377,7 @@ def test_the_service_publishes_the_commands_and_reads_what_is_in_force(tmp_path:
 
 
 def test_a_trade_arriving_after_its_day_was_checked_joins_the_next_check() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     losers = alternating(30, -1.0, 0.2, session="ASIA")
     feed(analyzer, losers[:-1])
     assert analyzer.on_trade(next_day(1)) == []  # 29 signals
@@ -383,9 +388,37 @@ def test_a_trade_arriving_after_its_day_was_checked_joins_the_next_check() -> No
 
 
 def test_after_a_rollback_only_later_trades_count_for_the_rule() -> None:
-    analyzer = WeaknessAnalyzer()
+    analyzer = WeaknessAnalyzer(EAGER)
     rolled_back = rule_record(None, rule_id="weak.fx-vip.CHAOS", ts=D0 + 12 * HOUR)
     analyzer.on_parameter(rolled_back)
     feed(analyzer, alternating(40, -1.0, 0.2))  # all before 12:00
     names = [c["parameters"]["name"] for c in analyzer.on_trade(next_day(1))]
     assert names == ["rule.weak.fx-vip.LONDON"]
+
+
+def test_a_boundary_is_checked_once_a_trade_a_week_later_is_read_whatever_the_reading_order() -> (
+    None
+):
+    """The shipped settle_ms (a week): day 1's trades read before day 0's (another partition
+    ahead by a day) propose exactly what reading them in time order does, at the same
+    boundaries, and nothing is checked before a trade a week after the boundary is read."""
+    day0 = alternating(40, -1.0, 0.2, regime="CHAOS")
+    day1 = [
+        trade(500 + i, -1.0 if i % 2 else 0.2, regime="TREND", ts=D0 + DAY + HOUR + i * 60_000)
+        for i in range(40)
+    ]
+    week_later = [next_day(8), next_day(9)]
+    outs = []
+    for order in (day0 + day1, day1 + day0):
+        analyzer = WeaknessAnalyzer()
+        assert feed(analyzer, order) == []  # nothing settled yet
+        outs.append(feed(analyzer, week_later))
+    assert outs[0] == outs[1]
+    assert [(c["ts_event"], c["parameters"]["name"]) for c in outs[0]] == [
+        (D0 + DAY, "rule.weak.fx-vip.CHAOS"),  # equal p: by rule id
+        (D0 + DAY, "rule.weak.fx-vip.LONDON"),
+        (D0 + 2 * DAY, "rule.weak.fx-vip.TREND"),
+    ]
+    # Eager checks would have judged day 0 before day 1's trades were all read, or not at all.
+    eager = WeaknessAnalyzer(EAGER)
+    assert feed(eager, day1 + day0 + week_later) != outs[0]

@@ -32,6 +32,9 @@ ROLLBACK_REFUSED: Final = "ROLLBACK_REFUSED"
 VERDICT_ACTIONS: Final = frozenset(
     {APPLIED, REFUSED, CONSTITUTION_REFUSED, ROLLED_BACK, ROLLBACK_REFUSED}
 )
+# The governor's audit actions for a proposed change it refused (its change guard's verdicts and
+# its command rules'): how a proposer learns "no" (a "yes" shows on control.parameters).
+CHANGE_REFUSALS: Final = frozenset({REFUSED, CONSTITUTION_REFUSED, "COMMAND_REFUSED"})
 SET_PARAMETER: Final = "SET_PARAMETER"
 ROLLBACK_CHANGE: Final = "ROLLBACK_CHANGE"
 

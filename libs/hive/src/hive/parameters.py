@@ -34,11 +34,6 @@ RULE: Final = "RULE"
 RULE_PREFIX: Final = "rule."
 GLOBAL_SCOPE_ID: Final = "global"
 MODEL_PREFIX: Final = "model."
-# The governor's audit actions for a proposed change it refused (its change guard's verdicts and
-# its command rules'): how a proposer learns "no" (a "yes" shows on control.parameters).
-CHANGE_REFUSALS: Final = frozenset(
-    {"CHANGE_REFUSED", "CONSTITUTION_CHANGE_REFUSED", "COMMAND_REFUSED"}
-)
 
 # The changeable names (their bounds: the governor's change guard).
 RISK_PER_TRADE: Final = "risk_per_trade"  # fraction of equity (0.01 = 1 %), the record's unit

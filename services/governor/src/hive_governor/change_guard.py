@@ -37,15 +37,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
+from hive.change_log import (  # the verdicts' audit actions, read by the hub and the report too
+    APPLIED,
+    CONSTITUTION_REFUSED,
+    REFUSED,
+    ROLLBACK_REFUSED,
+    ROLLED_BACK,
+)
 from hive.constitution import MAX_ACTIVE_RULES, MAX_CHANGES_PER_DAY
 from hive.parameters import MODEL_PREFIX
 from hive_governor.changeable import PARAMETERS, Problem, check_rule, is_rule, spec_for
-
-APPLIED: Final = "CHANGE_APPLIED"
-REFUSED: Final = "CHANGE_REFUSED"
-CONSTITUTION_REFUSED: Final = "CONSTITUTION_CHANGE_REFUSED"
-ROLLED_BACK: Final = "CHANGE_ROLLED_BACK"
-ROLLBACK_REFUSED: Final = "ROLLBACK_REFUSED"
 
 FROZEN: Final = frozenset(
     {"max_drawdown", "max_drawdown_pct", "max_changes_per_day", "max_active_rules"}

@@ -18,11 +18,12 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
+from hive.change_log import APPLIED, ROLLED_BACK
 from hive.contracts.readers import RecordReader, read
 from hive.topics import CONTROL_BREAKERS
 from hive_governor.board import Board
 from hive_governor.breakers import CLOSED, HALF_OPEN, OPEN
-from hive_governor.change_guard import APPLIED, ROLLED_BACK, ChangeGuard
+from hive_governor.change_guard import ChangeGuard
 from hive_governor.errors import GovernorInputError
 from hive_governor.escalation import LOCKED, PAUSED, SHADOW, Escalation
 from hive_governor.inputs import input_error

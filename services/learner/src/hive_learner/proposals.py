@@ -18,12 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hive.parameters import (
-    CHANGE_REFUSALS,
-    GLOBAL_SCOPE_ID,
-    EffectiveParameter,
-    model_parameter,
-)
+from hive.change_log import CHANGE_REFUSALS
+from hive.parameters import GLOBAL_SCOPE_ID, EffectiveParameter, model_parameter
 from hive.topics import CONTROL_COMMANDS
 from hive_learner.outputs import Output
 

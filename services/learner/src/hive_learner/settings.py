@@ -81,6 +81,7 @@ class LearnerSettings(ServiceSettings):
                 min_trades=self.learner_rules_min_trades,
                 alpha=self.learner_rules_alpha,
                 window_ms=int(self.learner_rules_window_days * DAY_MS),
+                settle_ms=self.learner_settle_ms,
             )
         )
 

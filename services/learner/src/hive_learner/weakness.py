@@ -3,11 +3,13 @@
 It reads every closed trade, real and shadow (COUNTERFACTUAL: signals the gate skipped,
 BREAKER: orders simulated under an open breaker), since all are outcomes of their signal.
 
-**When.** At each UTC day boundary of trade event time: the first trade whose `ts_event` falls
-on a later UTC day than any seen before checks the trades before that day's 00:00 (the
-boundary). Trades are kept by `trade_id` (a redelivery counts once) and every computation runs
-over them sorted, so the order in which they were read cannot change a check. A trade that
-arrives after its day was checked (another partition running late) joins the next check.
+**When.** At each UTC day boundary of trade event time, once it is *settled*: the boundary
+(00:00 UTC) is checked, over the trades before it, when a trade that closed `settle_ms` (a
+week, hive.event_order) after it has been read, so every partition has delivered the trades
+before it (the same horizon as the learner's trigger). Trades are kept by `trade_id` (a
+redelivery counts once) and every computation runs over them sorted, so the order in which
+they were read cannot change a check. A trade read even later than that (a partition running
+more than a week late) joins the next check.
 
 **What is a data point.** One per signal: the mean R multiple (clipped to +-10 R) of its
 trades, since a signal followed by ten bots is still one outcome, not ten. Trades whose close
@@ -52,6 +54,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hive.constitution import MAX_CHANGES_PER_DAY
+from hive.event_order import REORDER_HORIZON_MS
 from hive.market.sessions import SESSIONS
 from hive.parameters import GLOBAL_SCOPE_ID, RULE, RULE_PREFIX, ParameterBook
 from hive.rules import REGIMES, RISK_SCALE, SKIP, Rule, RuleError, RuleEvidence, RuleWhen
@@ -73,6 +76,9 @@ class WeaknessConfig:
     max_proposals: int = MAX_CHANGES_PER_DAY
     repropose_after_ms: int = 7 * DAY_MS
     r_clip: float = 10.0
+    settle_ms: int = (
+        REORDER_HORIZON_MS  # a boundary is checked once a trade this much later is read
+    )
 
     def __post_init__(self) -> None:
         if self.min_trades < 2:
@@ -83,6 +89,8 @@ class WeaknessConfig:
             raise ValueError("scale must be in (0, 1]: a rule may only reduce risk")
         if self.window_ms <= 0 or self.max_proposals < 0 or self.repropose_after_ms < 0:
             raise ValueError("window_ms must be > 0, max_proposals and repropose_after_ms >= 0")
+        if self.settle_ms < 0:
+            raise ValueError("settle_ms must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ class WeaknessAnalyzer:
         self.config = config or WeaknessConfig()
         self.book = ParameterBook()  # control.parameters: what is in force
         self.trades: dict[str, Outcome] = {}
-        self.day: int | None = None  # the latest UTC day (epoch days) of trade event time
+        self.checked: int | None = None  # the last boundary checked (or passed), epoch ms
         self.proposed_at: dict[str, int] = {}  # rule_id -> boundary of its last proposal
         self.evidence_since: dict[str, int] = {}  # rule_id -> when it was last rolled back
         self.rollbacks_sent: set[str] = set()
@@ -166,13 +174,20 @@ class WeaknessAnalyzer:
         if outcome is None or outcome.trade_id in self.trades:
             return []
         self.trades[outcome.trade_id] = outcome
-        day = outcome.ts // DAY_MS
-        if self.day is not None and day <= self.day:
-            return []
-        first, self.day = self.day is None, day
-        if first or self.restoring:
-            return []
-        return self.check(day * DAY_MS)
+        settled = (outcome.ts - self.config.settle_ms) // DAY_MS * DAY_MS
+        if self.checked is None:
+            # The first boundary is the one after the earliest trade's day: known for sure only
+            # once that day is settled (a trade of it may be read after later ones).
+            first_day = min(o.ts for o in self.trades.values()) // DAY_MS * DAY_MS
+            if settled <= first_day:
+                return []
+            self.checked = first_day
+        commands: list[dict[str, Any]] = []
+        while self.checked < settled:
+            self.checked += DAY_MS
+            if not self.restoring:
+                commands += self.check(self.checked)
+        return commands
 
     def go_live(self) -> None:
         """The replay of consumed trades is over: checks from now on publish."""
