@@ -54,15 +54,14 @@ INPUTS = [
     ACCOUNTS_SNAPSHOTS,
     TRADES_CLOSED,
     CONTROL_COMMANDS,
-    CONTROL_PARAMETERS,
     HIVE_HEARTBEATS,
     SIGNALS_SCORED,
     SIGNALS_UPDATES,
 ]
 OUTPUTS = [ORDERS_DECISIONS, ORDERS_INTENTS, AUDIT_EVENTS]
 # State loaded whole before the first signal is judged: the registry, breakers, changes in force
-# (parameters and rules) and models (compacted), the latest account snapshots, the closed trades the cards learn from, and the
-# commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
+# (parameters and rules) and models (compacted), the latest account snapshots, the closed trades
+# the cards learn from, and the commands (card swaps), replayed in order so a swapped card survives a restart. Signals are
 # not replayed: the only state they leave is the conflict window (15 min), and replaying
 # weeks of signals would mean weeks of OPA calls at every start.
 TABLES = [

@@ -87,6 +87,9 @@ def build_loop(
     metrics: ServiceMetrics | None = None,
     state_store: StateStore | None = None,
 ) -> ServiceLoop:
+    repeated = sorted({t for t in inputs if list(inputs).count(t) > 1})
+    if repeated:  # Kafka refuses the subscription with no word on why
+        raise ValueError(f"input topics listed twice: {', '.join(repeated)}")
     client = make_registry_client(settings.schema_registry_url)
     codecs = CodecRegistry(client, catalogue or load_catalogue(), schema_overrides)
     all_topics = [*inputs, *outputs, *([HIVE_HEARTBEATS] if heartbeats else [])]
