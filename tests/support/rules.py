@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hive.parameters import EffectiveParameter
+from hive.parameters import EffectiveParameter, kind_of
 from hive.rules import Rule, RuleEvidence, RuleWhen
 
 T_RULE = 1_497_398_400_000  # 2017-06-14 00:00 UTC
@@ -58,7 +58,7 @@ def rule_record(
         scope_level=level,
         scope_id=scope_id,
         name=f"rule.{rid}",
-        kind="RULE",
+        kind=kind_of(f"rule.{rid}"),
         value=text,
         previous_value=None,
         change_id=change_id if text is not None else None,

@@ -108,6 +108,9 @@ def _start(module: str, group: str, tmp_path: Path) -> subprocess.Popen[bytes]:
         "HIVE_INSTANCE_ID": group,
         "HIVE_COMMIT_INTERVAL_MS": "200",
         "HIVE_GOVERNOR_TIMEOUT_S": "0",  # no governor here
+        # A model family no learner has released: the size is the prior confidence's, whatever
+        # model an earlier replay on this broker left in force.
+        "HIVE_RISK_MODEL_NAME": f"win-prob-{group}",
     }
     return subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log, stderr=log)
 
@@ -186,9 +189,10 @@ def test_updates_are_decided_by_the_gate_and_only_allowed_ones_reach_the_positio
         watch.until(lambda w: w.got["orders.intents.v1"])
         [intent] = watch.got["orders.intents.v1"]
         assert (intent["entry"], intent["stop_loss"]) == (1.1208, 1.1175), intent
-        # risk at the stop per lot: 0.0033 x 100,000 = 330 USD; the 1 % allowance is 1,000 USD
+        # the 1 % allowance (1,000 USD) scaled by the prior confidence (no model is released for
+        # this gate's model family), at 342 USD a lot (the 0.0033 stop distance and the spread)
         quantity = intent["quantity"]
-        assert 0 < quantity <= 3.0
+        assert (intent["shadow"], quantity, intent["risk_amount"]) == (False, 1.7, 581.4), intent
 
         foreign = _update("other-src", signal_id, 1, "CLOSE_ALL", T0 + 2 * HOUR)
         widen = _update(source, signal_id, 2, "MOVE_SL", T0 + 2 * HOUR, price=1.0900)

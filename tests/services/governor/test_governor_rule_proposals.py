@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from hive.parameters import ParameterBook
+from hive.topics import CONTROL_PARAMETERS
 from hive_governor import Governor
 from hive_governor.change_guard import ChangeGuard
 
@@ -72,6 +74,35 @@ def test_a_rule_within_the_constitution_is_applied_and_rolled_back_by_id() -> No
     # the same rule may be proposed again: a new change of its own
     again = propose(g, rule.name, rule.to_json(), T0 + 2, "learner:rule:2")
     assert (again["action"], details(again)["old_value"]) == ("CHANGE_APPLIED", None)
+
+
+def test_an_applied_rule_is_published_as_a_rule_the_gates_book_lists() -> None:
+    """The risk gate applies only records of kind RULE (ParameterBook.rules): a rule published
+    as a PARAMETER would be in force on the topic and never applied."""
+    g = governor()
+    rule = make_rule("weak.tv-alerts.CALM", source="tv-alerts", regime="CALM")
+    outs = g.on_command(
+        command(
+            "SET_PARAMETER",
+            T0,
+            level="GLOBAL",
+            scope_id="global",
+            role="SYSTEM",
+            actor="learner",
+            params={"name": rule.name, "value": rule.to_json()},
+            command_id="learner:rule:1",
+            origin="learner",
+        )
+    )
+    [published] = [o for o in outs if o.topic == CONTROL_PARAMETERS]
+    assert (published.key, published.value["kind"], published.value["value"]) == (
+        "GLOBAL:global:rule.weak.tv-alerts.CALM",
+        "RULE",
+        rule.to_json(),
+    )
+    book = ParameterBook()
+    book.apply(published.value)
+    assert [(p.name, p.value) for p in book.rules()] == [(rule.name, rule.to_json())]
 
 
 def test_a_skip_rule_is_applied() -> None:

@@ -35,6 +35,12 @@ RULE_PREFIX: Final = "rule."
 GLOBAL_SCOPE_ID: Final = "global"
 MODEL_PREFIX: Final = "model."
 
+
+def kind_of(name: str) -> str:
+    """The record kind of a name in force: RULE for `rule.<rule_id>`, else PARAMETER (the gate
+    applies only RULE records as rules)."""
+    return RULE if name.startswith(RULE_PREFIX) else PARAMETER
+
 # The changeable names (their bounds: the governor's change guard).
 RISK_PER_TRADE: Final = "risk_per_trade"  # fraction of equity (0.01 = 1 %), the record's unit
 ALLOWED_SYMBOLS: Final = "allowed_symbols"  # comma-separated catalogue symbols

@@ -25,10 +25,10 @@ from hive.bots import Bot
 from hive.parameters import (
     ALLOWED_SYMBOLS,
     CARD_PREFIX,
-    PARAMETER,
     RISK_PER_TRADE,
     EffectiveParameter,
     ParameterBook,
+    kind_of,
 )
 from hive_governor.board import Board
 from hive_governor.change_guard import ChangeGuard, Verdict
@@ -57,7 +57,7 @@ class ChangeCommands:
                     scope_level=level,
                     scope_id=scope_id,
                     name=change.name,
-                    kind=PARAMETER,
+                    kind=kind_of(change.name),
                     value=change.new_value,
                     previous_value=None,
                     change_id=change.change_id,
@@ -126,7 +126,7 @@ class ChangeCommands:
             scope_level=scope.level,
             scope_id=scope.scope_id,
             name=verdict.change.name,
-            kind=PARAMETER,
+            kind=kind_of(verdict.change.name),
             value=value,
             previous_value=previous,
             change_id=change_id,
