@@ -41,6 +41,7 @@ def kind_of(name: str) -> str:
     applies only RULE records as rules)."""
     return RULE if name.startswith(RULE_PREFIX) else PARAMETER
 
+
 # The changeable names (their bounds: the governor's change guard).
 RISK_PER_TRADE: Final = "risk_per_trade"  # fraction of equity (0.01 = 1 %), the record's unit
 ALLOWED_SYMBOLS: Final = "allowed_symbols"  # comma-separated catalogue symbols
