@@ -26,7 +26,7 @@ class _Client:
         self.calls, self.name = calls, name
         self.loop: ServiceLoop | None = None
 
-    def subscribe(self, topics: list[str], on_assign: Any = None) -> None:
+    def subscribe(self, topics: list[str], on_assign: Any = None, on_lost: Any = None) -> None:
         self.calls.append(f"subscribe {','.join(topics)}")
         assert self.loop is not None
         self.loop.stop()  # the loop ends before its first poll

@@ -42,6 +42,10 @@ class ServiceSettings(KafkaSettings):
     lag_interval_ms: int = Field(5000, ge=0)
     # How fast a crashed instance's partitions move to a live one (Kafka's default is 45 s).
     session_timeout_ms: int = Field(10_000, ge=6_000, le=300_000)
+    # A consumer whose partitions were lost (its group session timed out, e.g. while the broker
+    # restarted) and that is given none back for this long fails /healthz, so the supervisor or
+    # Kubernetes restarts it: a fresh consumer rejoins where a stuck one may not.
+    rejoin_timeout_s: float = Field(120.0, gt=0, le=3600)
 
     @property
     def consumer_group(self) -> str:

@@ -113,6 +113,7 @@ class ServiceLoop:
         self._table_ends: Ends = {}
         self._stop = threading.Event()
         self._assigned = False
+        self._lost_at: float | None = None  # monotonic time the partitions were lost, if still
         self._last_beat = 0.0
         self._last_loop = time.monotonic()
         self.heartbeat_seq = 0
@@ -173,7 +174,10 @@ class ServiceLoop:
     # -- probes --------------------------------------------------------------------------
 
     def _healthy(self) -> tuple[bool, str]:
-        stalled = time.monotonic() - self._last_loop
+        now = time.monotonic()
+        if self._lost_at is not None and now - self._lost_at >= self.settings.rejoin_timeout_s:
+            return False, f"partitions lost {now - self._lost_at:.1f}s ago and none given back"
+        stalled = now - self._last_loop
         limit = max(30.0, 10 * self.settings.poll_timeout_s)
         # A handler stuck longer than this is as good as dead: let the orchestrator restart it.
         return (stalled < limit), f"last loop {stalled:.1f}s ago"
@@ -228,7 +232,7 @@ class ServiceLoop:
             restore_state_store(self.settings.kafka_bootstrap, store, self.codecs)
         if self._after_restore is not None:
             self._after_restore()  # e.g. the learner goes live once the replay is over
-        self.consumer.subscribe(self.inputs, on_assign=self._on_assign)
+        self.consumer.subscribe(self.inputs, on_assign=self._on_assign, on_lost=self._on_lost)
         try:
             while not self._stop.is_set():
                 self._last_loop = time.monotonic()
@@ -264,7 +268,14 @@ class ServiceLoop:
                 except KafkaException as exc:
                     log.warning("could not commit the loaded table offsets: %s", exc)
         self._assigned = True
+        self._lost_at = None
         log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group session timed out and the partitions went to the group again: rejoining is
+        librdkafka's job, and `_healthy` gives up on it after `rejoin_timeout_s`."""
+        self._lost_at = time.monotonic()
+        log.warning("lost %d partition(s); rejoining the group", len(partitions))
 
     def _close(self) -> None:
         try:
