@@ -93,6 +93,12 @@ def main() -> int:
             # what differs, so a difference can be traced: the trades of one run only
             "only_undisturbed": [list(t) for t in sorted(set(calm.trades) - set(storm.trades))],
             "only_disturbed": [list(t) for t in sorted(set(storm.trades) - set(calm.trades))],
+            "decisions_only_undisturbed": [
+                list(d) for d in sorted(set(calm.decisions) - set(storm.decisions))
+            ],
+            "decisions_only_disturbed": [
+                list(d) for d in sorted(set(storm.decisions) - set(calm.decisions))
+            ],
         }
         for storm in storms
     ]

@@ -32,6 +32,9 @@ class Outcome:
     duplicate_records: dict[str, int]  # topic -> records whose event_id was seen before
     events: list[str] = field(default_factory=list)  # what was done to the hive, in order
     seconds: float = 0.0
+    # (event_id, allowed, breaker_mode, reasons), sorted: not compared, but listed where two
+    # runs differ, to say why a trade was real in one and shadow in the other
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
 
     def duplicate_orders(self) -> list[str]:
         return sorted(o for o, n in self.fills.items() if n > 1)
@@ -54,7 +57,11 @@ def outcome_of(data: Any, raw_counts: Mapping[str, Counter[str]]) -> Outcome:
         if e["status"] == "FILLED" and e.get("tp_index") is None
     )
     dups = {t: sum(n - 1 for n in c.values() if n > 1) for t, c in raw_counts.items()}
-    return Outcome(trades, balances, fills, dups)
+    decisions = sorted(
+        (d["event_id"], bool(d["allowed"]), d.get("breaker_mode"), ",".join(d["reasons"]))
+        for d in data.decisions
+    )
+    return Outcome(trades, balances, fills, dups, decisions=decisions)
 
 
 class Disturber:
