@@ -75,3 +75,21 @@ def skip_history(bootstrap: str, group: str, topics: list[str]) -> None:
         )
     finally:
         c.close()
+
+
+def wait_until_read(
+    bootstrap: str, group: str, topic: str, partition: int, offset: int, timeout_s: float = 60
+) -> None:
+    """Wait until `group` has committed past `offset` of `topic`/`partition` (it has handled
+    that record), or fail after the timeout."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            [tp] = c.committed([TopicPartition(topic, partition)], 10)
+            if tp.offset > offset:
+                return
+            time.sleep(0.2)
+    finally:
+        c.close()
+    raise AssertionError(f"{group} did not read {topic}[{partition}]@{offset} in {timeout_s} s")

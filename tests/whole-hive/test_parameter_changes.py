@@ -24,7 +24,7 @@ from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import SerdeError, make_registry_client
 from hive_tools.publish import publish_records
 
-from support.kafka import consumer, skip_history
+from support.kafka import consumer, skip_history, wait_until_read
 
 pytestmark = pytest.mark.e2e
 
@@ -67,14 +67,15 @@ def _hive(*args: str) -> str:
     return out.stdout
 
 
-def _read(
+def _first(
     bootstrap: str,
     codecs: CodecRegistry,
     topics: list[str],
     match: Callable[[dict[str, Any]], bool],
     timeout_s: float = 90,
-) -> dict[str, Any]:
-    """The first record of `topics` that `match` accepts (fails after the timeout)."""
+) -> tuple[Any, dict[str, Any]]:
+    """The first message of `topics` whose decoded value `match` accepts, and that value (fails
+    after the timeout)."""
     c = consumer(bootstrap, topics)
     deadline = time.monotonic() + timeout_s
     try:
@@ -87,10 +88,19 @@ def _read(
                 except SerdeError:
                     continue  # a dev broker's records from an earlier registry
                 if match(v):
-                    return dict(v)
+                    return m, dict(v)
     finally:
         c.close()
     raise AssertionError(f"nothing matched on {topics} within {timeout_s} s")
+
+
+def _read(
+    bootstrap: str,
+    codecs: CodecRegistry,
+    topics: list[str],
+    match: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any]:
+    return _first(bootstrap, codecs, topics, match)[1]
 
 
 def test_set_parameter_halves_the_next_intent_and_rollback_restores_it(hive_topics, tmp_path):
@@ -159,6 +169,15 @@ def test_set_parameter_halves_the_next_intent_and_rollback_restores_it(hive_topi
         return record
 
     try:
+        # The gate refuses new positions until it has seen a governor heartbeat (liveness, fail
+        # closed): wait until it has read one of this governor's before sending signals.
+        beat, _ = _first(
+            bootstrap, codecs, ["hive.heartbeats.v1"],
+            lambda v: v["service"] == "governor" and v["instance_id"] == tag,
+        )  # fmt: skip
+        wait_until_read(
+            bootstrap, f"hive_risk_gate-{tag}", beat.topic(), beat.partition(), beat.offset()
+        )
         before = intent_for(1)
         assert (before["quantity"], before["risk_amount"]) == (1.7, 581.4), before
 
