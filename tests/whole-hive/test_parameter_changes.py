@@ -173,7 +173,9 @@ def test_set_parameter_halves_the_next_intent_and_rollback_restores_it(hive_topi
         # closed): wait until it has read one of this governor's before sending signals.
         beat, _ = _first(
             bootstrap, codecs, ["hive.heartbeats.v1"],
-            lambda v: v["service"] == "governor" and v["instance_id"] == tag,
+            # a heartbeat's instance_id is "<host>-<pid>-<started_at>"
+            lambda v: v["service"] == "governor"
+            and v["instance_id"].rsplit("-", 2)[1] == str(gov.pid),
         )  # fmt: skip
         wait_until_read(
             bootstrap, f"hive_risk_gate-{tag}", beat.topic(), beat.partition(), beat.offset()
