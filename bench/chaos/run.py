@@ -54,6 +54,7 @@ def _summary(o: Outcome) -> dict[str, object]:
         "balances": {b: {"balance": v[0], "equity": v[1]} for b, v in sorted(o.balances.items())},
         "orders_filled": len(o.fills),
         "orders_filled_twice": o.duplicate_orders(),
+        "wall_clock_denials": o.wall_clock_denials(),
         "duplicate_records": o.duplicate_records,
         "events": o.events,
     }

@@ -119,6 +119,22 @@ def test_a_reopened_breaker_is_a_second_trip_and_one_still_open_has_no_end():
     assert [(t.cause, t.until) for t in trips] == [("LOSING_TRADE", 2000), ("PROBE_FAILED", None)]
 
 
+def test_a_trip_judged_again_from_an_earlier_time_replaces_the_provisional_one():
+    from support.report import breaker
+
+    # Read in this order: a trip at 5000, then a late failure that makes the trip happen at
+    # 4000; then a provisional reopen at 9000 judged away by a late probe that closed at 8000.
+    recs = [
+        breaker("b", 1, 5000, "OPEN", "SHADOW_MODE", "LOSING_TRADE"),
+        breaker("b", 2, 4000, "OPEN", "SHADOW_MODE", "LOSING_TRADE"),
+        breaker("b", 3, 7000, "HALF_OPEN", "NONE", "RESET_TIMEOUT"),
+        breaker("b", 4, 9000, "OPEN", "SHADOW_MODE", "PROBE_FAILED"),
+        breaker("b", 5, 8000, "CLOSED", "NONE", "PROBE_OK"),
+    ]
+    trips = breaker_trips(recs)
+    assert [(t.ts, t.cause, t.until) for t in trips] == [(4000, "LOSING_TRADE", 7000)]
+
+
 def test_period_spans_the_event_times(summary):
     assert summary.period == (T0, T0 + DAY)
 

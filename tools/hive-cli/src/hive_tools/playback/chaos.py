@@ -21,6 +21,10 @@ from hive_tools.playback.driver import Progress
 from hive_tools.playback.session import Session, SessionConfig
 from hive_tools.playback.timeline import Item
 
+# Denials that come from the wall clock, not from the market: OPA slower than its timeout, the
+# governor's heartbeat too old; and SAFE_MODE, which the governor also enters for a silent service.
+WALL_CLOCK_REASONS = ("policy.unavailable", "guard.governor_silent")
+
 
 @dataclass
 class Outcome:
@@ -38,6 +42,18 @@ class Outcome:
 
     def duplicate_orders(self) -> list[str]:
         return sorted(o for o, n in self.fills.items() if n > 1)
+
+    def wall_clock_denials(self) -> dict[str, int]:
+        """Decisions a wall-clock guard turned into denials, by reason: in lockstep there
+        must be none (session.LOCKSTEP_GUARDS), or the run depended on the machine's load."""
+        counts = Counter(
+            reason
+            for d in self.decisions
+            for reason in str(d[3]).split(",")
+            if reason in WALL_CLOCK_REASONS
+        )
+        counts.update("breaker.SAFE_MODE" for d in self.decisions if d[2] == "SAFE_MODE")
+        return {reason: counts[reason] for reason in sorted(counts)}
 
 
 def outcome_of(data: Any, raw_counts: Mapping[str, Counter[str]]) -> Outcome:

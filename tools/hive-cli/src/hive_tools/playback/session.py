@@ -26,6 +26,16 @@ HUB = "hub-api"
 DB_SCHEMA = "hive_replay"
 # Every service's own consumer group is hive.<name> (HIVE_GROUP_ID is not overridden here).
 SERVICE_NAMES = tuple(name for _, name in HIVE_SERVICES)
+# Lockstep releases a record only when every service has handled the one before, so a replay
+# does not need the wall-clock guards to notice a dead service: it waits for it. At their live
+# values (OPA 0.5 s, heartbeats 15 s) a loaded machine could turn a decision into a denial in one
+# run and not in the next; these give a busy or restarting service minutes, and still fail
+# closed if it never answers. Deployments keep the live values.
+LOCKSTEP_GUARDS = {
+    "HIVE_OPA_TIMEOUT_S": "10",  # the setting's upper bound
+    "HIVE_GOVERNOR_TIMEOUT_S": "600",  # risk gate and executor: the governor's heartbeat
+    "HIVE_GOVERNOR_HEARTBEAT_TIMEOUT_MS": "600000",  # governor: the gate's and executor's
+}
 # From a channel message to an order on the paper broker.
 DECISION_PATH = ("signal-parser", "enricher", "regime-detector", "risk-gate", "executor")
 
@@ -105,6 +115,9 @@ class Session:
         env.setdefault("HIVE_COMMIT_INTERVAL_MS", "0")
         env.setdefault("HIVE_DATABASE_SCHEMA", DB_SCHEMA)
         env.setdefault("HIVE_MODEL_STORE", str(self.config.model_store))
+        if self.config.lockstep:
+            for name, value in LOCKSTEP_GUARDS.items():
+                env.setdefault(name, value)
         return env | self.config.extra_env
 
     def start_services(self) -> Supervisor:

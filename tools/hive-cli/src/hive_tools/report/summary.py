@@ -426,16 +426,32 @@ def bots(data: RunData, rule_sets: Mapping[str, RuleSet] | None = None) -> list[
     return [_bot(b, data, sets, by_bot[b]) for b in sorted(by_bot)]
 
 
+def breaker_history(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One scope's transitions as the governor finally judged them, in event-time order.
+
+    Each record says "from ts_event on, the state is this". When the governor reads an outcome
+    late it judges the scope again and publishes the new state from an earlier time (the
+    breakers.py doc), so a record replaces every record published before it whose ts_event is not
+    earlier: a trip judged away is not a trip. Which trips were shown provisionally depends on
+    reading order; the history left is the same in every replay.
+    """
+    history: list[Mapping[str, Any]] = []
+    for r in sorted(records, key=lambda r: (int(r.get("transition_seq", 0)), int(r["ts_event"]))):
+        ts = int(r["ts_event"])
+        while history and int(history[-1]["ts_event"]) >= ts:
+            history.pop()
+        history.append(r)
+    return history
+
+
 def breaker_trips(records: Sequence[Mapping[str, Any]]) -> list[BreakerTrip]:
-    """Every published transition into OPEN, with when the scope next left OPEN."""
+    """Every transition into OPEN of the final history, with when the scope next left OPEN."""
     by_scope: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for r in records:
         by_scope[(str(r["scope_level"]), str(r["scope_id"]))].append(r)
     trips = []
     for (level, scope_id), unordered in by_scope.items():
-        recs = sorted(
-            unordered, key=lambda r: (int(r.get("transition_seq", 0)), int(r["ts_event"]))
-        )
+        recs = breaker_history(unordered)
         for i, r in enumerate(recs):
             if r.get("state") != "OPEN":
                 continue
