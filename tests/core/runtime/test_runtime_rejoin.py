@@ -78,3 +78,15 @@ def test_a_loop_that_never_lost_its_partitions_is_healthy_while_it_turns(
     assert loop._healthy() == (True, "last loop 0.0s ago")
     clock.now += 30
     assert loop._healthy() == (False, "last loop 30.0s ago")
+
+
+def test_lost_partitions_make_the_loop_not_ready_until_some_are_given_back(
+    loop: ServiceLoop, clock: Clock
+) -> None:
+    assert loop._ready() == (False, "waiting for partitions")
+    loop._on_assign(loop.consumer, [])
+    assert loop._ready() == (True, "assigned")
+    loop._on_lost(loop.consumer, [])
+    assert loop._ready() == (False, "partitions lost; rejoining")
+    loop._on_assign(loop.consumer, [])
+    assert loop._ready() == (True, "assigned")

@@ -185,7 +185,9 @@ class ServiceLoop:
     def _ready(self) -> tuple[bool, str]:
         if self._stop.is_set():
             return False, "stopping"
-        return (self._assigned, "assigned" if self._assigned else "waiting for partitions")
+        if self._assigned:
+            return True, "assigned"
+        return False, "partitions lost; rejoining" if self._lost_at else "waiting for partitions"
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class ServiceLoop:
         """The group session timed out and the partitions went to the group again: rejoining is
         librdkafka's job, and `_healthy` gives up on it after `rejoin_timeout_s`."""
         self._lost_at = time.monotonic()
+        self._assigned = False  # not ready: the partitions are the group's again, not ours
         log.warning("lost %d partition(s); rejoining the group", len(partitions))
 
     def _close(self) -> None:
