@@ -36,6 +36,7 @@ from support.governor import (
     details,
     execution,
     governor,
+    snapshot,
     state_of,
     trade,
 )
@@ -382,3 +383,85 @@ def test_every_order_of_a_cell_and_global_streak_ends_alike() -> None:
         g.advance(T0 + 140_000)
         seen.add(repr(judged_state(g)))
     assert len(seen) == 1
+
+
+def test_a_trip_read_after_a_later_snapshot_half_opens_at_once() -> None:
+    """A bot's losing trade and the next bar's snapshot come on different topics. Read
+    snapshot first, the clock is already past the new breaker's reset_at when the trade trips
+    it: it half-opens then and there, as it does when the trade is read first, and not at the
+    next input (in a replay, the next signal's own decision, judged while it still showed OPEN).
+    """
+    shown_after: list[Any] = []
+    for snapshot_first in (False, True):
+        g = governor(CELL_ONLY)
+        loss_a, loss_b = trade("a-0", T0, bot="a"), trade("b-0", T0 + 1000, bot="b")
+        tick = snapshot(1, T0 + 3_600_000, 100_000.0, bot="a")
+        g.on_trade(loss_a)
+        if snapshot_first:
+            g.on_snapshot(tick)
+            g.on_trade(loss_b)
+        else:
+            g.on_trade(loss_b)
+            g.on_snapshot(tick)
+        shown_after.append(shown(state_of(g, "CELL:c1")))
+    assert shown_after[0] == shown_after[1]
+    assert state_of(g, "CELL:c1")["state"] == "HALF_OPEN"  # type: ignore[index]
+
+
+def record_or_tick(
+    i: int, bot_id: str, cell_id: str, ts: int, kind: str
+) -> tuple[str, dict[str, Any]]:
+    if kind == "tick":  # an account snapshot: moves the event clock, is no outcome
+        return "snapshots", snapshot(i, ts, 100_000.0, bot=bot_id, cell=cell_id)
+    return record_of(i, bot_id, cell_id, ts, kind)
+
+
+def run_ticked_steps(steps: list[list[tuple[str, dict[str, Any]]]]) -> list[Any]:
+    """Feed each step's records and nothing else: what the gate reads at the next message."""
+    g = governor(SMALL)
+    after = []
+    for records in steps:
+        for topic, record in records:
+            if topic == "snapshots":
+                g.on_snapshot(record)
+            else:
+                feed(g, [(topic, record)])
+        after.append(judged_state(g))
+    return after
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(BOTS), st.integers(0, 40), st.sampled_from((*KINDS, "tick"))),
+            min_size=1,
+            max_size=14,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_snapshots_and_outcomes_in_any_order_end_each_step_alike(
+    steps: list[list[tuple[tuple[str, str], int, str]]], seed: int
+) -> None:
+    """As above, with account snapshots among the outcomes moving the clock, and no advance to
+    the step's end: each step ends with its last bar's snapshot of every bot."""
+    records, i = [], 0
+    for n, events in enumerate(steps):
+        start = T0 + n * 200_000
+        batch = []
+        for (bot_id, cell_id), tick, kind in events:
+            batch.append(record_or_tick(i, bot_id, cell_id, start + tick * 5_000, kind))
+            i += 1
+        for bot_id, cell_id in BOTS:
+            batch.append(record_or_tick(i, bot_id, cell_id, start + 200_000, "tick"))
+            i += 1
+        records.append(batch)
+    in_time_order = [sorted(b, key=lambda r: (r[1]["ts_event"], r[1]["event_id"])) for b in records]
+    expected = run_ticked_steps(in_time_order)
+    rng = random.Random(seed)
+    for _ in range(3):
+        shuffled = [rng.sample(b, len(b)) for b in records]
+        assert run_ticked_steps(shuffled) == expected

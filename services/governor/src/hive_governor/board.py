@@ -5,7 +5,9 @@ scope here and publishes through `publish`, so a record goes out only when the c
 changes (scopes.py). Breaker transitions are published and audited by `transition`.
 
 - Event clock: the greatest ts_event of the market-time inputs. `advance` moves it (never back)
-  and half-opens, in order of reset_at then level (BOT, CELL, GLOBAL), every breaker due.
+  and half-opens, in order of reset_at then level (BOT, CELL, GLOBAL), every breaker due;
+  `settle` does the same at the clock, for a breaker opened by an outcome read after a later
+  input, so it does not wait for the next input to half-open.
 - Audit of a transition: BREAKER_OPENED / _REOPENED / _HALF_OPEN / _CLOSED by the governor, or
   BREAKER_RESET by the person whose RESET_BREAKER closed it; `breaker_event_id` names the record
   published (None when a more severe hold is what stays published).
@@ -131,6 +133,10 @@ class Board:
                 t = scope.breaker.half_open(self.clock)
                 outs += self.transition(scope, t, ts_init=self.clock)
         return outs
+
+    def settle(self) -> list[Output]:
+        """Half-open the breakers already due at the clock (one just opened, read late)."""
+        return [] if self.clock is None else self.advance(self.clock)
 
     # ------------------------------------------------------------------ publishing
     def publish(

@@ -180,7 +180,11 @@ class Governor:
         if not self._first(topic, item.event_id):
             return []
         outs = self.advance(item.ts)
-        return outs + self._outcome(item.bot_id, item.cell_id, item.event_id, item.ts, outcome)
+        outs += self._outcome(item.bot_id, item.cell_id, item.event_id, item.ts, outcome)
+        # A breaker it opened may be due already: read after a later input (another topic), the
+        # clock is past its reset_at. Half-open it now, as if the outcome had been read first,
+        # not at the next input: in a replay that is the next signal's decision, too late.
+        return outs + self.board.settle()
 
     def _outcome(
         self, bot_id: str, cell_id: str, event_id: str, ts: int, outcome: Outcome
