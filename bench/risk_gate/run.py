@@ -101,7 +101,8 @@ def main() -> int:
     from hive_tools import infra
 
     infra.up(["opa"])
-    opa = OpaPolicy(infra.endpoints(infra.InfraSettings())["HIVE_OPA_URL"], timeout_s=2.0)
+    env = infra.endpoints(infra.InfraSettings())
+    opa = OpaPolicy(env["HIVE_OPA_URL"], timeout_s=2.0, token=env["HIVE_OPA_TOKEN"])
     warm = run(opa, 50)  # connection set up, OPA's caches warm
     assert warm["allowed"] > 0, "the bench signals should be allowed by the real policies"
     real = run(opa, args.signals)

@@ -22,7 +22,9 @@ ENV_EXAMPLE = ROOT / ".env.example"
 HIVE_SERVICES = set(
     yaml.safe_load((ROOT / "helm" / "trading-hive" / "values.yaml").read_text())["services"]
 )
-SECRETS = {"POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "HIVE_HUB_ADMIN_KEY"}
+SECRETS = {"POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "HIVE_HUB_ADMIN_KEY", "HIVE_OPA_TOKEN"}
+# OPA's bundle keys: files named in .env, required like the secrets.
+SECRETS |= {"HIVE_OPA_SIGNING_KEY_FILE", "HIVE_OPA_VERIFICATION_KEY_FILE"}
 
 
 def install_tools() -> dict[str, str]:
@@ -108,7 +110,7 @@ def test_compose_config_accepts_the_file_with_the_example_env(compose: list[str]
 def test_the_stack_has_the_infrastructure_the_jobs_and_every_service(stack) -> None:
     services = stack["services"]
     infra = {"kafka", "registry", "opa", "postgres", "prometheus", "grafana"}
-    assert set(services) == infra | {"topics", "schemas", "feed"} | HIVE_SERVICES
+    assert set(services) == infra | {"topics", "schemas", "feed", "opa-bundle"} | HIVE_SERVICES
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["registry"]["image"] == "apicurio/apicurio-registry-mem:2.4.2.Final"
     assert services["opa"]["image"].startswith("openpolicyagent/opa:")
@@ -135,8 +137,9 @@ def test_opa_prometheus_and_grafana_get_the_repository_files(stack) -> None:
             if v["type"] == "bind"
         }
 
-    assert binds("opa") == {"/policies": ("policies", True)}
-    assert stack["services"]["opa"]["command"][-1] == "/policies"
+    assert binds("opa-bundle") == {"/policies": ("policies", True)}
+    assert stack["services"]["opa-bundle"]["command"][-1] == "/policies"
+    assert binds("opa") == {}  # OPA gets the signed bundle, not the policies
     assert binds("prometheus") == {"/etc/prometheus": ("deploy/prometheus", True)}
     assert binds("grafana") == {
         "/etc/grafana/provisioning": ("deploy/grafana/provisioning", True),
@@ -146,6 +149,36 @@ def test_opa_prometheus_and_grafana_get_the_repository_files(stack) -> None:
         (ROOT / "deploy/grafana/provisioning/dashboards/trading-hive.yml").read_text()
     )
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_opa_is_locked_down_with_the_token_and_a_signed_bundle(stack) -> None:
+    services = stack["services"]
+    job, opa = services["opa-bundle"], services["opa"]
+    # The same flags as `hive infra up` runs OPA with (hive_tools.infra.components.Opa).
+    assert {"--authentication=token", "--authorization=basic", "--bundle"} <= set(opa["command"])
+    assert "--verification-key=/run/secrets/opa_bundle_verification_key" in opa["command"]
+    assert not any(a.startswith("--watch") for a in opa["command"])
+    assert opa["command"][-1] == "/bundle/bundle.tar.gz"
+    assert job["command"][0] == "build" and "--ignore=*_test.rego" in job["command"]
+    assert "--signing-key=/run/secrets/opa_bundle_signing_key" in job["command"]
+    assert opa["depends_on"]["opa-bundle"]["condition"] == "service_completed_successfully"
+    # The private key reaches the job only, the public key OPA only.
+    assert [s["source"] for s in job["secrets"]] == ["opa_bundle_signing_key"]
+    assert [s["source"] for s in opa["secrets"]] == ["opa_bundle_verification_key"]
+
+    def volume(svc: dict[str, Any], target: str) -> dict[str, Any]:
+        return next(v for v in svc["volumes"] if v["target"] == target)
+
+    assert volume(job, "/bundle")["source"] == volume(opa, "/bundle")["source"] == "opa-bundle"
+    assert volume(opa, "/bundle").get("read_only") is True
+    assert job["restart"] == "no" and job["cap_drop"] == ["ALL"] and job["read_only"] is True
+    # The token: OPA and the risk gate, no other service.
+    assert (
+        opa["environment"]["HIVE_OPA_TOKEN"]
+        == services["risk-gate"]["environment"]["HIVE_OPA_TOKEN"]
+    )
+    for svc in HIVE_SERVICES - {"risk-gate"}:
+        assert "HIVE_OPA_TOKEN" not in services[svc]["environment"], svc
 
 
 def test_jobs_create_topics_and_register_schemas_once_their_server_is_healthy(stack) -> None:
@@ -179,11 +212,30 @@ def test_every_hive_service_is_hardened_healthchecked_and_waits_for_the_jobs(sta
         env = s["environment"]
         assert env["HIVE_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env["HIVE_SCHEMA_REGISTRY_URL"] == "http://registry:8080/apis/ccompat/v7"
-        assert (env["HIVE_HTTP_HOST"], env["HIVE_HTTP_PORT"]) == ("0.0.0.0", "8080")
+        # The hub's API has 8080: its in-process projections' health server moves to 8081.
+        port = "8081" if svc == "hub-api" else "8080"
+        assert (env["HIVE_HTTP_HOST"], env["HIVE_HTTP_PORT"]) == ("0.0.0.0", port), svc
     assert services["risk-gate"]["depends_on"]["opa"]["condition"] == "service_started"
     assert services["hub-api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for infra in ("kafka", "registry", "postgres", "prometheus", "grafana"):
         assert services[infra]["healthcheck"]["test"], infra
+
+
+def test_the_hub_serves_its_metrics_on_their_own_port_scraped_not_published(stack) -> None:
+    hub = stack["services"]["hub-api"]
+    env = hub["environment"]
+    assert (env["HIVE_HUB_PORT"], env["HIVE_HUB_METRICS_PORT"], env["HIVE_HTTP_PORT"]) == (
+        "8080",
+        "9464",
+        "8081",
+    )
+    assert [(p["target"], p["host_ip"]) for p in hub["ports"]] == [(8080, "127.0.0.1")]
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    job = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hub-api")
+    assert [(d["names"], d["port"]) for d in job["dns_sd_configs"]] == [
+        (["hub-api"], 9464),
+        (["hub-api"], 8081),
+    ]
 
 
 def test_published_ports_are_loopback_only(stack) -> None:

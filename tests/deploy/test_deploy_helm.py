@@ -223,7 +223,8 @@ def test_every_service_in_the_values_map_is_rendered(default: list[dict[str, Any
         assert container["image"] == f"{VALUES['image']['registry']}/{entry['image']}:0.1.0"
         assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
         env = {e["name"]: e for e in container["env"]}
-        assert env["HIVE_HTTP_PORT"]["value"] == "8080"
+        # The hub's API has 8080: its in-process projections' health server moves to 8081.
+        assert env["HIVE_HTTP_PORT"]["value"] == ("8081" if svc == "hub-api" else "8080"), svc
         assert services[name(svc)]["spec"]["ports"][0]["targetPort"] == "http"
         assert (
             pdbs[name(svc)]["spec"]["selector"]["matchLabels"]
@@ -326,6 +327,41 @@ def test_every_deployment_has_liveness_readiness_and_startup_probes(
             annotations["prometheus.io/scrape"] == "true"
             and annotations["prometheus.io/path"] == "/metrics"
         )
+
+
+def test_the_hub_metrics_have_their_own_port_and_service_never_routed(render) -> None:
+    docs = render(
+        "--set", "hub.ingress.enabled=true", "--set", "hub.service.type=LoadBalancer"
+    )  # fmt: skip
+    dep = of_kind(docs, "Deployment")[name("hub-api")]["spec"]["template"]
+    container = dep["spec"]["containers"][0]
+    assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [
+        ("http", 8080),
+        ("metrics", 9464),
+        ("projections", 8081),
+    ]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert (env["HIVE_HUB_PORT"], env["HIVE_HUB_METRICS_PORT"], env["HIVE_HTTP_PORT"]) == (
+        "8080",
+        "9464",
+        "8081",
+    )
+    assert dep["metadata"]["annotations"]["prometheus.io/port"] == "9464"
+    services = of_kind(docs, "Service")
+    api, metrics = services[name("hub-api")], services[name("hub-api") + "-metrics"]
+    assert api["spec"]["type"] == "LoadBalancer"
+    assert [p["targetPort"] for p in api["spec"]["ports"]] == ["http"]
+    assert metrics["spec"]["type"] == "ClusterIP"  # whatever the API's Service is
+    assert [(p["name"], p["port"], p["targetPort"]) for p in metrics["spec"]["ports"]] == [
+        ("metrics", 9464, "metrics"),
+        ("projections", 8081, "projections"),
+    ]
+    assert metrics["spec"]["selector"] == api["spec"]["selector"]
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    backends = [
+        p["backend"]["service"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
+    ]
+    assert backends == [{"name": name("hub-api"), "port": {"name": "http"}}]
 
 
 def test_every_deployment_has_a_pod_disruption_budget(production) -> None:
@@ -497,18 +533,77 @@ def test_opa_loads_every_policy_of_the_repository(default) -> None:
     for key, path in keys.items():
         assert cm["data"][key] == shipped[path].rstrip("\n"), path
     opa = of_kind(default, "Deployment")[name("opa")]["spec"]["template"]["spec"]
-    volume = next(v for v in opa["volumes"] if v["name"] == "policies")
-    # The items put the files back in their folders (data.json paths are data namespaces).
-    assert {i["key"]: i["path"] for i in volume["configMap"]["items"]} == keys
+    assert next(v for v in opa["volumes"] if v["name"] == "policies")["configMap"] == {
+        "name": name("policies")
+    }
+    # The init container that builds the bundle mounts one file per key, back in its folder
+    # (data.json paths are data namespaces), and builds from that folder.
+    (build,) = opa["initContainers"]
+    mounts = {
+        m["subPath"]: m["mountPath"] for m in build["volumeMounts"] if m["name"] == "policies"
+    }
+    assert mounts == {key: f"/policies/{path}" for key, path in keys.items()}
+    assert build["args"][0] == "build" and build["args"][-1] == "/policies"
     container = opa["containers"][0]
-    assert container["args"][:2] == ["run", "--server"] and container["args"][-1] == "/policies"
-    assert container["image"] == "openpolicyagent/opa:1.22.2"
+    assert container["args"][:2] == ["run", "--server"]
+    assert container["args"][-1] == "/bundle/bundle.tar.gz"
+    assert container["image"] == build["image"] == "openpolicyagent/opa:1.22.2"
     assert (
         "checksum/policies"
         in of_kind(default, "Deployment")[name("opa")]["spec"]["template"]["metadata"][
             "annotations"
         ]
     )
+
+
+def _token_ref(container: dict[str, Any]) -> dict[str, Any] | None:
+    refs = [
+        e["valueFrom"]["secretKeyRef"] for e in container["env"] if e["name"] == "HIVE_OPA_TOKEN"
+    ]
+    return refs[0] if refs else None
+
+
+def test_opa_is_locked_down_with_the_token_and_a_signed_bundle(default, production, render) -> None:
+    secret = {"name": name("opa"), "key": "token"}
+    opa = of_kind(default, "Deployment")[name("opa")]["spec"]["template"]["spec"]
+    (build,) = opa["initContainers"]
+    container = opa["containers"][0]
+    args = container["args"]
+    # The same flags as `hive infra up` runs OPA with (hive_tools.infra.components.Opa).
+    assert {"--authentication=token", "--authorization=basic", "--bundle"} <= set(args)
+    assert "--verification-key=/keys/bundle-verification.pem" in args
+    assert not any(a.startswith("--watch") for a in args)
+    assert _token_ref(container) == secret
+    assert "--signing-key=/keys/bundle-signing.pem" in build["args"]
+    assert "--ignore=*_test.rego" in build["args"]
+    volumes = {v["name"]: v for v in opa["volumes"]}
+
+    def keys_of(c: dict[str, Any]) -> set[str]:
+        mounted = [m["name"] for m in c["volumeMounts"] if m["mountPath"] == "/keys"]
+        return {i["key"] for n in mounted for i in volumes[n]["secret"]["items"]}
+
+    # The private key reaches the init container only; OPA gets the public key.
+    assert keys_of(build) == {"bundle-signing.pem"}
+    assert keys_of(container) == {"bundle-verification.pem"}
+    assert all(v["secret"]["secretName"] == name("opa") for v in volumes.values() if "secret" in v)
+    # The built bundle passes from one to the other, read-only for OPA.
+    assert {m["mountPath"]: m.get("readOnly", False) for m in container["volumeMounts"]}[
+        "/bundle"
+    ] is True
+    # Only the risk gate gets the token.
+    for dep in of_kind(default, "Deployment").values():
+        if component(dep) in {"opa", "risk-gate"}:
+            continue
+        assert _token_ref(dep["spec"]["template"]["spec"]["containers"][0]) is None
+    gate = of_kind(default, "Deployment")[name("risk-gate")]["spec"]["template"]["spec"]
+    assert _token_ref(gate["containers"][0]) == secret
+    # An existing Secret by name, for OPA and the risk gate alike (production names one).
+    docs = render("--set", "opa.existingSecret=hive-opa")
+    for component_name in ("opa", "risk-gate"):
+        spec = of_kind(docs, "Deployment")[name(component_name)]["spec"]["template"]["spec"]
+        assert _token_ref(spec["containers"][0]) == {"name": "hive-opa", "key": "token"}
+        spec = of_kind(production, "Deployment")[name(component_name)]["spec"]["template"]["spec"]
+        assert _token_ref(spec["containers"][0]) == {"name": "trading-hive-opa", "key": "token"}
 
 
 def test_an_external_opa_replaces_the_charts(render) -> None:
@@ -518,6 +613,9 @@ def test_an_external_opa_replaces_the_charts(render) -> None:
     assert (
         of_kind(docs, "ConfigMap")[name("env")]["data"]["HIVE_OPA_URL"] == "http://opa.policy:8181"
     )
+    # The risk gate still sends its token (the external OPA's authorization decides).
+    gate = of_kind(docs, "Deployment")[name("risk-gate")]["spec"]["template"]["spec"]
+    assert _token_ref(gate["containers"][0]) == {"name": name("opa"), "key": "token"}
 
 
 # ---- monitoring ----------------------------------------------------------------------------------
@@ -527,7 +625,23 @@ def test_monitoring_objects_are_optional_and_match_deploy(default, production) -
     assert not [d for d in default if d["kind"] in {"ServiceMonitor", "PrometheusRule"}]
     monitor = next(d for d in production if d["kind"] == "ServiceMonitor")
     assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/component"
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
+    assert monitor["spec"]["endpoints"] == [
+        {
+            "port": "http",
+            "path": "/metrics",
+            "interval": "15s",
+            # The hub's "http" is its API: no /metrics there.
+            "relabelings": [
+                {
+                    "sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_component"],
+                    "regex": "hub-api",
+                    "action": "drop",
+                }
+            ],
+        },
+        {"port": "metrics", "path": "/metrics", "interval": "15s"},
+        {"port": "projections", "path": "/metrics", "interval": "15s"},
+    ]
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     rule = next(d for d in production if d["kind"] == "PrometheusRule")
     rules_file = yaml.safe_load(

@@ -219,8 +219,13 @@ def test_service_alerts_and_scrape_jobs_name_every_service() -> None:
     config = yaml.safe_load((PROM / "prometheus.yml").read_text())
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
     assert SERVICES | {"opa", "prometheus"} == set(jobs)
-    for svc in SERVICES:
+    for svc in SERVICES - {"hub-api"}:
         assert jobs[svc]["dns_sd_configs"] == [{"names": [svc], "type": "A", "port": 8080}]
+    # The hub's API port serves no metrics: its own metrics port, and its projections' runtime.
+    assert jobs["hub-api"]["dns_sd_configs"] == [
+        {"names": ["hub-api"], "type": "A", "port": 9464},
+        {"names": ["hub-api"], "type": "A", "port": 8081},
+    ]
 
 
 def test_dashboard_is_provisionable() -> None:

@@ -1,6 +1,7 @@
 """The Rego policies (policies/): their own tests and coverage, `opa check --strict` and
 `opa fmt`, and the answers of the real OPA server of `hive infra up` to the risk gate's question
-(policies/CONTRACT.md).
+(policies/CONTRACT.md), asked with the risk gate's token (test_policies_opa_lockdown.py: what the
+server refuses).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,55 +19,11 @@ import pytest
 from hive_tools.infra import InfraSettings
 from hive_tools.infra.components import Opa
 
+from support.opa import CONTRACT_INPUT
+
 pytestmark = pytest.mark.integration
 
 MIN_COVERAGE = 90.0
-
-# The contract's example: an FTMO 2-Step bot, a clean EURUSD buy on Wednesday 14 June 2017,
-# 08:05 UTC. Allowed; the binding limit is the constitution's 3 % of the day's starting balance.
-CONTRACT_INPUT: dict[str, Any] = {
-    "signal": {
-        "signal_id": "fx-vip:18423:0",
-        "source": "fx-vip",
-        "symbol": "EURUSD",
-        "direction": "BUY",
-        "order_type": "MARKET",
-        "entry": 1.1208,
-        "stop_loss": 1.1175,
-        "take_profits": [1.124, 1.127],
-        "ts_event": 1497427511000,
-        "regime": "TREND",
-        "confidence": 0.62,
-        "stale": False,
-        "implausible": False,
-        "wrong_side_stop": False,
-        "no_market_data": False,
-    },
-    "bot": {
-        "bot_id": "ftmo-eu-1",
-        "cell_id": "ftmo",
-        "rule_set": "ftmo_2step",
-        "allowed_symbols": ["EURUSD", "XAUUSD"],
-        "strategy_card": "follow",
-        "allowed_cards": [],
-        "status": "ACTIVE",
-        "mode": "PAPER",
-    },
-    "account": {
-        "currency": "USD",
-        "initial_balance": 100000,
-        "balance": 99000,
-        "equity": 98800,
-        "day_start_balance": 99500,
-        "peak_equity": 101000,
-        "open_positions": 2,
-        "open_risk": 900,
-        "holds_weekend_positions": False,
-    },
-    "order": {"risk_amount": 500, "risk_pct": 0.506, "reduces_exposure": False},
-    "breaker": {"mode": "NONE"},
-    "time": {"ts": 1497427511000, "weekday": 2, "hour_utc": 8, "minute_utc": 5},
-}
 
 
 def _with(**sections: dict[str, Any]) -> dict[str, Any]:
@@ -140,30 +98,60 @@ def test_policies_are_formatted(opa_bin: Path, policies_dir: Path) -> None:
 # ---- the real server ----------------------------------------------------------------------------
 
 
-def _decide(url: str, doc: dict[str, Any]) -> dict[str, Any]:
-    res = httpx.post(f"{url}/v1/data/hive/risk/decision", json={"input": doc}, timeout=10)
+@dataclass(frozen=True)
+class Server:
+    """The OPA server of `hive infra up` and the risk gate's token for it."""
+
+    url: str
+    token: str
+
+
+def _decide(server: Server, doc: dict[str, Any]) -> dict[str, Any]:
+    res = httpx.post(
+        f"{server.url}/v1/data/hive/risk/decision",
+        json={"input": doc},
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=10,
+    )
     assert res.status_code == 200, res.text
     body = res.json()
     assert "result" in body, (
-        f"the OPA server at {url} has no data.hive.risk.decision: it has not loaded policies/ "
-        "(a server started before policies/hive/ existed does not watch it; restart it: "
-        "`hive infra down opa && hive infra up`)"
+        f"the OPA server at {server.url} has no data.hive.risk.decision: it has not loaded "
+        "policies/ (its bundle is built at start; restart it: `hive infra down opa && hive infra up`)"
     )
     decision: dict[str, Any] = body["result"]
     return decision
 
 
+def _eval(opa_bin: Path, policies_dir: Path, query: str, doc: dict[str, Any] | None = None) -> Any:
+    """A document the server does not serve (its authorization policy lets the gate ask the
+    decisions only), evaluated by `opa eval` on the same policies."""
+    args: list[str | Path] = [opa_bin, "eval", "--format", "json", "--data", policies_dir]
+    if doc is not None:
+        args.append("--stdin-input")
+    run = subprocess.run(
+        [str(a) for a in [*args, query]],
+        input=json.dumps(doc) if doc is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(run.stdout)["result"][0]["expressions"][0]["value"]
+
+
 @pytest.fixture(scope="module")
-def opa_url(endpoints: dict[str, str], policies_dir: Path) -> str:
-    """The server's URL, once it is known to serve this checkout's policies and data."""
-    url = endpoints["HIVE_OPA_URL"]
+def opa_server(endpoints: dict[str, str], policies_dir: Path) -> Server:
+    """The server, once it is known to serve this checkout's policies and data."""
+    server = Server(endpoints["HIVE_OPA_URL"], endpoints["HIVE_OPA_TOKEN"])
     version = json.loads((policies_dir / "hive" / "bundle" / "data.json").read_text())["version"]
-    assert _decide(url, CONTRACT_INPUT)["bundle_version"] == version
-    return url
+    assert _decide(server, CONTRACT_INPUT)["bundle_version"] == version
+    return server
 
 
-def test_server_allows_a_clean_signal(opa_url: str) -> None:
-    d = _decide(opa_url, CONTRACT_INPUT)
+def test_server_allows_a_clean_signal(opa_server: Server) -> None:
+    d = _decide(opa_server, CONTRACT_INPUT)
     assert d == {
         "allow": True,
         "reasons": [],
@@ -200,10 +188,10 @@ def test_server_allows_a_clean_signal(opa_url: str) -> None:
     ],
 )
 def test_server_denies_an_ftmo_account_near_its_daily_limit(
-    opa_url: str, account: dict[str, Any], order: dict[str, Any], reason: str
+    opa_server: Server, account: dict[str, Any], order: dict[str, Any], reason: str
 ) -> None:
     doc = _with(account=account, order=order)
-    d = _decide(opa_url, doc)
+    d = _decide(opa_server, doc)
     assert d["allow"] is False
     assert d["reasons"] == [reason]
     # What is left is reported, and an order resized to it passes (the gate's second question).
@@ -214,13 +202,13 @@ def test_server_denies_an_ftmo_account_near_its_daily_limit(
         account=account,
         order={"risk_amount": budget * equity / 100, "risk_pct": budget},
     )
-    again = _decide(opa_url, resized)
+    again = _decide(opa_server, resized)
     assert again["allow"] is True, again["reasons"]
 
 
-def test_server_allows_an_exit_when_halted(opa_url: str) -> None:
+def test_server_allows_an_exit_when_halted(opa_server: Server) -> None:
     halted = _with(breaker={"mode": "HALTED"})
-    d = _decide(opa_url, halted)
+    d = _decide(opa_server, halted)
     assert d["allow"] is False
     assert d["reasons"] == ["breaker.halted"]
 
@@ -230,25 +218,27 @@ def test_server_allows_an_exit_when_halted(opa_url: str) -> None:
         account={"equity": 80000},
         order={"risk_amount": 0, "risk_pct": 0, "reduces_exposure": True},
     )
-    d = _decide(opa_url, exit_order)
+    d = _decide(opa_server, exit_order)
     assert d["allow"] is True
     assert d["reasons"] == []
     assert d["size_multiplier"] == 1
     assert d["shadow"] is False
 
 
-def test_server_fails_closed_on_a_broken_question(opa_url: str) -> None:
+def test_server_fails_closed_on_a_broken_question(
+    opa_server: Server, opa_bin: Path, policies_dir: Path
+) -> None:
     doc = copy.deepcopy(CONTRACT_INPUT)
     del doc["account"]["equity"]
-    d = _decide(opa_url, doc)
+    d = _decide(opa_server, doc)
     assert d["allow"] is False
     assert d["reasons"] == ["input.invalid"]
     assert d["max_risk_pct"] == 0
-    res = httpx.post(f"{opa_url}/v1/data/hive/risk/input_errors", json={"input": doc}, timeout=10)
-    assert res.json()["result"] == ["account.equity: a number is required"]
+    errors = _eval(opa_bin, policies_dir, "data.hive.risk.input_errors", doc)
+    assert errors == ["account.equity: a number is required"]
 
 
-def test_server_serves_the_reason_codes(opa_url: str) -> None:
-    codes = httpx.get(f"{opa_url}/v1/data/hive/risk/reason_codes", timeout=10).json()["result"]
+def test_the_policies_name_every_reason_code(opa_bin: Path, policies_dir: Path) -> None:
+    codes = _eval(opa_bin, policies_dir, "data.hive.risk.reason_codes")
     assert {"news.blackout", "weekend.no_new_positions", "breaker.halted"} <= set(codes)
     assert all(isinstance(text, str) and text for text in codes.values())

@@ -98,6 +98,7 @@ class RunningHub:
     group: str
     proc: subprocess.Popen[bytes]
     log: Path
+    metrics_port: int
 
     def client(self, role: str | None = None) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=HEADERS.get(role or "", {}), timeout=30)
@@ -126,7 +127,7 @@ def running_hub(
     tag = f"hub{uuid.uuid4().hex[:8]}"
     group = f"hive.hub-api.{tag}"
     skip_history(endpoints["HIVE_KAFKA_BOOTSTRAP"], group)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     chain = f"hub-api-{tag}"
     log = log_dir / f"hub-{tag}.log"
     full = {
@@ -135,6 +136,7 @@ def running_hub(
         "HIVE_DATABASE_URL": database[0],
         "HIVE_DATABASE_SCHEMA": database[1],
         "HIVE_HUB_PORT": str(port),
+        "HIVE_HUB_METRICS_PORT": str(metrics_port),
         "HIVE_HUB_API_KEYS": json.dumps(API_KEYS),
         "HIVE_HUB_WEBHOOK_SECRETS": json.dumps({f"{tag}-tv": digest(WEBHOOK_TOKEN)}),
         "HIVE_GROUP_ID": group,
@@ -146,7 +148,7 @@ def running_hub(
     }
     out = log.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "hive_hub"], env=full, stdout=out, stderr=out)
-    hub = RunningHub(f"http://127.0.0.1:{port}", tag, chain, group, proc, log)
+    hub = RunningHub(f"http://127.0.0.1:{port}", tag, chain, group, proc, log, metrics_port)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -155,8 +157,10 @@ def running_hub(
                 f"the hub did not get ready: {log.read_text()[-3000:]}"
             )
             try:
-                r = httpx.get(f"{hub.url}/readyz", timeout=2)
-                if r.status_code == 200 and r.json()["projections"].get("tables_loaded"):
+                # /readyz says only ready or not: how far the projections are, a viewer asks.
+                ready = httpx.get(f"{hub.url}/readyz", timeout=2).status_code == 200
+                r = httpx.get(f"{hub.url}/v1/health", headers=HEADERS["viewer"], timeout=2)
+                if ready and r.status_code == 200 and r.json()["projections"].get("tables_loaded"):
                     break
             except httpx.HTTPError:
                 pass

@@ -84,6 +84,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The Secret with OPA's token and bundle keys (values.yaml, opa.existingSecret). */}}
+{{- define "trading-hive.opaSecretName" -}}
+{{- default (include "trading-hive.componentName" (dict "root" . "component" "opa")) .Values.opa.existingSecret }}
+{{- end }}
+
 {{- define "trading-hive.modelStoreClaim" -}}
 {{- default (include "trading-hive.componentName" (dict "root" . "component" "models")) .Values.modelStore.persistence.existingClaim }}
 {{- end }}

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from hive.contracts import CodecRegistry, load_catalogue
@@ -218,25 +219,27 @@ def test_bots_projections_control_audit_and_ingest(hub, hive_topics):
         "tp": 1.09,
         "alert_id": "a1",
     }
-    assert (
-        anon.post(
-            "/v1/ingest/webhook", params={"source": source, "token": "wrong"}, json=body
-        ).status_code
-        == 401
+    token = {"X-Hive-Token": WEBHOOK_TOKEN}
+    wrong = anon.post(
+        "/v1/ingest/webhook",
+        params={"source": source},
+        headers={"X-Hive-Token": "wrong"},
+        json=body,
     )
-    r = anon.post(
+    assert wrong.status_code == 401
+    in_url = anon.post(
         "/v1/ingest/webhook", params={"source": source, "token": WEBHOOK_TOKEN}, json=body
     )
+    assert in_url.status_code == 400 and "X-Hive-Token header" in in_url.json()["detail"]
+    r = anon.post("/v1/ingest/webhook", params={"source": source}, headers=token, json=body)
     assert r.status_code == 202 and r.json()["event_id"] == f"{source}:a1:r0", r.text
     r = anon.post("/v1/ingest/webhook", params={"source": source}, headers={"X-Hive-Token": WEBHOOK_TOKEN,
                   "Content-Type": "text/plain"}, content="EURUSD BUY 1.0850 SL 1.0820 TP 1.0900")  # fmt: skip
     assert r.status_code == 202 and r.json()["content_type"] == "TEXT"
-    r = anon.post("/v1/ingest/webhook", params={"source": source, "token": WEBHOOK_TOKEN},
-                  headers={"Content-Type": "application/json"}, content="{not json")  # fmt: skip
+    r = anon.post("/v1/ingest/webhook", params={"source": source},
+                  headers={"Content-Type": "application/json", **token}, content="{not json")  # fmt: skip
     assert r.status_code == 422
-    limited = anon.post(
-        "/v1/ingest/webhook", params={"source": source, "token": WEBHOOK_TOKEN}, json=body
-    )
+    limited = anon.post("/v1/ingest/webhook", params={"source": source}, headers=token, json=body)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     codecs = CodecRegistry(
         make_registry_client(hive_topics["HIVE_SCHEMA_REGISTRY_URL"]), load_catalogue()
@@ -255,11 +258,23 @@ def test_bots_projections_control_audit_and_ingest(hub, hive_topics):
     }
 
     # -- the hub's own audit chain: every mutating call with its actor; verifies --------------
-    events = hub.wait_for(f"/v1/audit?chain_id={hub.chain}&limit=500", lambda e: len(e) >= 7)
+    # The 429's audit event is the chain's last (one partition, in order): wait for it.
+    events = hub.wait_for(
+        f"/v1/audit?chain_id={hub.chain}&limit=500",
+        lambda e: any(x["action"] == "RATE_LIMITED" for x in e),
+    )
     actions = [(e["action"], e["actor"]) for e in reversed(events)]
     assert ("BOT_REGISTERED", "alice") in actions and ("BOT_UPDATED", "alice") in actions
     assert ("COMMAND_ISSUED", "olga") in actions and ("ACCESS_DENIED", "victor") in actions
     assert ("SIGNAL_INGESTED", f"webhook:{source}") in actions
+    # Every refusal too: no key, a wrong token, an operator's UNLOCK, the webhook's 429.
+    for refused in [
+        ("AUTH_FAILED", "anonymous"),
+        ("AUTH_FAILED", f"webhook:{source}"),
+        ("ACCESS_DENIED", "olga"),
+        ("RATE_LIMITED", f"webhook:{source}"),
+    ]:
+        assert refused in actions, refused
     v = viewer.get("/v1/audit/verify", params={"chain_id": hub.chain}).json()
     assert v["ok"] and v["chains"][0]["events"] == len(events), v
 
@@ -269,8 +284,10 @@ def test_health_metrics_and_openapi(hub):
         h = c.get("/v1/health").json()
         assert h["database"]["ok"] and h["database"]["dialect"] == "postgresql"
         assert h["projections"]["alive"] and h["projections"]["records_applied"] > 0
-        m = c.get("/metrics").text
+        assert c.get("/metrics").status_code == 404  # not on the API's port: on its own
+        m = httpx.get(f"http://127.0.0.1:{hub.metrics_port}/metrics", timeout=10).text
         assert 'hive_hub_http_requests_total{method="GET",route="/v1/health",status="200"}' in m
+        assert 'hive_hub_http_refusals_total{action="AUTH_FAILED",status="401"}' in m
         spec = c.get("/v1/openapi.json").json()
         assert "/v1/ingest/webhook" in spec["paths"] and "/v1/bots/{bot_id}/pause" in spec["paths"]
         assert c.get("/dashboard/").status_code == 200

@@ -72,9 +72,11 @@ def test_every_v1_call_needs_a_key_and_the_role(hub):
     )
     assert not [o for o in hub.box.sent if o.topic != "audit.events.v1"]
     denied = [o.value for o in hub.box.sent]
-    assert [(e["action"], e["actor"]) for e in denied] == [
-        ("ACCESS_DENIED", "operator"),
-        ("ACCESS_DENIED", "viewer"),
+    assert [(e["action"], e["actor"], e["role"]) for e in denied] == [
+        ("AUTH_FAILED", "anonymous", "UNKNOWN"),
+        ("AUTH_FAILED", "anonymous", "UNKNOWN"),
+        ("ACCESS_DENIED", "operator", "OPERATOR"),
+        ("ACCESS_DENIED", "viewer", "VIEWER"),
     ]
 
 
@@ -153,24 +155,25 @@ def test_a_failed_publish_is_a_503_and_leaves_the_chain_where_it_was(hub):
 
 def test_webhook_token_body_and_rate_limit(hub):
     url = "/v1/ingest/webhook"
-    assert hub.post(url, params={"source": "tv", "token": "bad"}, json={"a": 1}).status_code == 401
-    assert (
-        hub.post(url, params={"source": "other", "token": "tok"}, json={"a": 1}).status_code == 401
-    )
+    tok = {"X-Hive-Token": "tok"}
+    assert hub.post(url, params={"source": "tv"}, headers={"X-Hive-Token": "bad"}, json={"a": 1}).status_code == 401  # fmt: skip
+    assert hub.post(url, params={"source": "other"}, headers=tok, json={"a": 1}).status_code == 401
     r = hub.post(url, params={"source": "tv"}, headers={"X-Hive-Token": "tok"},
                  json={"symbol": "EURUSD", "action": "buy", "alert_id": 77})  # fmt: skip
     assert r.status_code == 202 and r.json()["event_id"] == "tv:77:r0"
-    raw = hub.box.sent[0].value
+    refused = [(o.value["action"], o.value["actor"]) for o in hub.box.sent[:2]]
+    assert refused == [("AUTH_FAILED", "webhook:tv"), ("AUTH_FAILED", "webhook:other")]
+    raw = hub.box.sent[2].value
     assert raw["content_type"] == "JSON" and raw["channel_kind"] == "WEBHOOK"
     assert json.loads(raw["text"])["alert_id"] == 77
     empty = hub.post(
         url,
-        params={"source": "tv", "token": "tok"},
+        params={"source": "tv"},
         content=" ",
-        headers={"Content-Type": "text/plain"},
+        headers={"Content-Type": "text/plain", **tok},
     )
     assert empty.status_code == 422
-    limited = hub.post(url, params={"source": "tv", "token": "tok"}, json={"a": 1})
+    limited = hub.post(url, params={"source": "tv"}, headers=tok, json={"a": 1})
     assert limited.status_code == 429 and "Retry-After" in limited.headers
 
 
@@ -182,9 +185,10 @@ def test_validation_errors_say_what_is_wrong(hub):
 
 
 def test_keys_roles_buckets_and_state_are_plain_logic():
-    ring = KeyRing.from_settings(HubSettings(hub_admin_key="x" * 16))
-    assert ring.identify("x" * 16) == Principal("admin", "admin")
-    assert ring.identify("y" * 16) is None
+    key = "k3y-0123456789-abcdefghij-ABCDEFGHIJ"
+    ring = KeyRing.from_settings(HubSettings(hub_admin_key=key))
+    assert ring.identify(key) == Principal("admin", "admin")
+    assert ring.identify("y" * 40) is None
     assert (
         key_from_headers("Bearer abc", None) == "abc"
         and key_from_headers("Basic abc", None) is None
@@ -235,9 +239,9 @@ def test_fuzz_findings_are_4xx_not_500(hub):
         assert r.status_code == 400 and "NUL" in r.json()["detail"], (path, r.text)
     r = hub.post(
         "/v1/ingest/webhook",
-        params={"source": "tv", "token": "tok"},
+        params={"source": "tv"},
         content="[" * 20_000 + "]" * 20_000,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "X-Hive-Token": "tok"},
     )
     assert r.status_code == 422 and "nested too deeply" in r.text
     assert hub.box.sent == []

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hive.audit import GENESIS, AuditChain
+from hive.config import load_settings
 from hive.liveness import GovernorWatch
 from hive.runtime import InboundRecord
 from hive.topics import AUDIT_EVENTS, ORDERS_DECISIONS, ORDERS_INTENTS
@@ -22,10 +23,15 @@ from hive_risk_gate.settings import RiskGateSettings
 
 pytestmark = pytest.mark.unit
 
+TOKEN = "a-token-for-opa-of-forty-three-characters00"
+
 
 def test_settings_build_the_opa_client_and_the_governor_watch() -> None:
     settings = RiskGateSettings(
-        opa_url="https://opa.example:8443", opa_timeout_s=0.25, governor_timeout_s=2.5
+        opa_url="https://opa.example:8443",
+        opa_timeout_s=0.25,
+        governor_timeout_s=2.5,
+        opa_token=TOKEN,
     )
     client = vars(settings.opa_policy()._client)
     assert (
@@ -46,18 +52,60 @@ def test_settings_build_the_opa_client_and_the_governor_watch() -> None:
         "opa.example",
         "hive.modification",
     )
+    # Both clients send the token as a bearer token with every query.
+    for policy in (settings.opa_policy(), modifications):
+        assert policy._client._session.headers["Authorization"] == f"Bearer {TOKEN}"
     assert settings.opa_policy()._package == "hive.risk"
     assert settings.governor_watch() == GovernorWatch(timeout_ms=2_500)
-    assert RiskGateSettings().governor_watch() == GovernorWatch(timeout_ms=15_000)
-    assert RiskGateSettings(governor_timeout_s=0).governor_watch().required is False
+    assert RiskGateSettings(opa_token=TOKEN).governor_watch() == GovernorWatch(timeout_ms=15_000)
+    assert (
+        RiskGateSettings(opa_token=TOKEN, governor_timeout_s=0).governor_watch().required is False
+    )
 
 
 def test_an_opa_url_the_client_cannot_use_stops_the_start_with_one_line() -> None:
     with pytest.raises(SystemExit) as stop:
-        RiskGateSettings(opa_url="opa:8181").opa_policy()
+        RiskGateSettings(opa_url="opa:8181", opa_token=TOKEN).opa_policy()
     assert (
         str(stop.value) == "HIVE_OPA_URL: OPA URL must look like http://host:port, got 'opa:8181'"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        (None, "  HIVE_OPA_TOKEN: Field required"),
+        (
+            "short-token",
+            "  HIVE_OPA_TOKEN: Value error, must be at least 32 characters; make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' "
+            "(value not shown: a secret)",
+        ),
+        (
+            "CHANGE-ME-opa-token-but-long-enough-to-pass",
+            "  HIVE_OPA_TOKEN: Value error, is the example's placeholder; make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' "
+            "(value not shown: a secret)",
+        ),
+    ],
+)
+def test_a_missing_short_or_placeholder_opa_token_stops_the_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str | None,
+    line: str,
+) -> None:
+    if value is None:
+        monkeypatch.delenv("HIVE_OPA_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("HIVE_OPA_TOKEN", value)
+    with pytest.raises(SystemExit) as stop:
+        load_settings(RiskGateSettings)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["invalid configuration for RiskGateSettings:", line]
+    if value is not None:
+        assert value not in err  # a refused token is not written to the log either
 
 
 def test_the_release_loader_reads_the_artifact_from_the_model_store(tmp_path: Path) -> None:

@@ -49,6 +49,8 @@ def test_endpoints_are_loopback_and_as_documented(endpoints: dict[str, str]) -> 
     for key in ("HIVE_SCHEMA_REGISTRY_URL", "HIVE_OPA_URL", "HIVE_PROMETHEUS_URL"):
         assert urlsplit(endpoints[key]).hostname == "127.0.0.1"
     assert urlsplit(endpoints["HIVE_DATABASE_URL"]).hostname == "127.0.0.1"
+    # The risk gate's OPA token, kept in the state dir (tests/policies/test_policies_opa_lockdown.py)
+    assert len(endpoints["HIVE_OPA_TOKEN"]) >= 32
 
 
 def test_kafka_transactions_work(endpoints: dict[str, str]) -> None:

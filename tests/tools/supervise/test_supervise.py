@@ -14,6 +14,7 @@ from hive_tools.cli.run import app
 from hive_tools.supervise import (
     ADMIN_KEY_VAR,
     HIVE_SERVICES,
+    OPA_TOKEN_VAR,
     Backoff,
     ChildSpec,
     Supervisor,
@@ -87,6 +88,26 @@ def test_child_env_is_base_plus_its_own(tmp_path: Path, stopper: list[Supervisor
     stopper.append(sup)
     sup.start()
     wait_for(lambda: "base own" in (tmp_path / "env.log").read_text())
+
+
+def test_only_the_risk_gate_gets_the_opa_token(tmp_path: Path, stopper: list[Supervisor]) -> None:
+    specs = hive_specs(admin_key="k" * 20, hub_port=18080, python="py")
+    gate = next(s for s in specs if s.name == "risk-gate")
+    assert not gate.withhold
+    assert all(s.withhold == {OPA_TOKEN_VAR} for s in specs if s is not gate)
+    # The token is in the base environment (hive infra env); a child that withholds it
+    # starts without it, the others get it as it is.
+    cmd = [PY, "-c", f"import os; print('token', os.environ.get('{OPA_TOKEN_VAR}'), flush=True)"]
+    sup = Supervisor(
+        [ChildSpec("gate", cmd), ChildSpec("other", cmd, withhold=frozenset({OPA_TOKEN_VAR}))],
+        tmp_path,
+        base_env={OPA_TOKEN_VAR: "t" * 43, "A": "base"},
+        backoff=Backoff(initial_s=60),
+    )
+    stopper.append(sup)
+    sup.start()
+    wait_for(lambda: f"token {'t' * 43}" in (tmp_path / "gate.log").read_text())
+    wait_for(lambda: "token None" in (tmp_path / "other.log").read_text())
 
 
 def test_dying_child_is_restarted_with_backoff_and_counted(

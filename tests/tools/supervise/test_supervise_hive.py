@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 
@@ -66,7 +67,7 @@ def test_supervisor_runs_the_hive_until_every_service_beats_then_stops_it_cleanl
     _skip_history(bootstrap, [*groups, reader_group], topics)
     beats = consumer(bootstrap, [HEARTBEATS], **{"group.id": reader_group})
 
-    specs = _isolated(hive_specs(admin_key="k" * 24, hub_port=free_port()), tag)
+    specs = _isolated(hive_specs(admin_key=secrets.token_urlsafe(32), hub_port=free_port()), tag)
     sup = Supervisor(specs, tmp_path / "logs", stop_timeout_s=20)
     sup.start()
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretBytes, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 S = TypeVar("S", bound=BaseSettings)
@@ -52,14 +52,28 @@ class ServiceSettings(KafkaSettings):
         return self.group_id or f"hive.{self.service_name}"
 
 
+def _is_secret(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, SecretStr | SecretBytes):
+        return True
+    return any(_is_secret(a) for a in get_args(annotation))
+
+
 def format_validation_error(cls: type[BaseSettings], err: ValidationError) -> str:
+    """One line per bad variable; the value is shown, except a secret's (SecretStr), which
+    must not land in a log even when it is refused."""
     prefix = str(cls.model_config.get("env_prefix", ""))
     lines = [f"invalid configuration for {cls.__name__}:"]
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"])
         var = f"{prefix}{field}".upper()
         value = e.get("input")
-        shown = "" if e["type"] == "missing" else f" (got {value!r})"
+        spec = cls.model_fields.get(str(e["loc"][0])) if e["loc"] else None
+        if e["type"] == "missing":
+            shown = ""
+        elif spec is not None and _is_secret(spec.annotation):
+            shown = " (value not shown: a secret)"
+        else:
+            shown = f" (got {value!r})"
         lines.append(f"  {var}: {e['msg']}{shown}")
     return "\n".join(lines)
 

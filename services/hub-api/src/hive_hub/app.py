@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from hive_hub import __version__
 from hive_hub.auth import KeyRing, WebhookSecrets
 from hive_hub.db import make_engine, sessions, upgrade
-from hive_hub.deps import Hub
+from hive_hub.deps import REFUSAL_ACTIONS, Caller, Hub, Refusal
+from hive_hub.guard import Guard, client_of
 from hive_hub.metrics import HttpMetrics
 from hive_hub.outbox import KafkaOutbox, Outbox
-from hive_hub.ratelimit import TokenBuckets
+from hive_hub.ratelimit import Coalescer, FailureThrottle, TokenBuckets
 from hive_hub.routes import bots_write, control, ingest, read, system
 from hive_hub.settings import HubSettings
 
@@ -28,9 +35,66 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """Trading Hive hub: bots and cells, control commands, breakers, signals with every
 bot's decision and its reasons, trades, positions, equity, model releases and the audit trail.
 
-Every /v1 call needs an API key (`Authorization: Bearer <key>` or `X-API-Key`); roles are
-viewer (read), operator (commands) and admin (bot definitions, UNLOCK). Every mutating call is
-published to Kafka with an audit event on the hub's chain, in one transaction."""
+Every /v1 call, this schema included, needs an API key (`Authorization: Bearer <key>` or
+`X-API-Key`); roles are viewer (read), operator (commands) and admin (bot definitions, UNLOCK).
+Every mutating call is published to Kafka with an audit event on the hub's chain, in one
+transaction; every refused call (401, 403, 413, 429) is audited too."""
+
+
+class HubApp(FastAPI):
+    """FastAPI with the front door (`hive_hub.guard.Guard`) outside its whole middleware stack,
+    so its checks and security headers apply to every response, a 500 included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), self)
+
+
+async def _audited_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's answer to an HTTPException; a refusal (401, 403, 413, 429) is audited once the
+    answer is out, as the front door does with its own."""
+    hub: Hub = request.app.state.hub
+    if exc.status_code == 413:  # the streamed-body limit's own words say less
+        exc = StarletteHTTPException(
+            413, f"body larger than {hub.settings.hub_max_body_bytes} bytes"
+        )
+    response = await http_exception_handler(request, exc)
+    if exc.status_code in REFUSAL_ACTIONS:
+        caller = Caller(
+            client_of(request.scope),
+            getattr(request.state, "principal", None),
+            getattr(request.state, "webhook_source", None),
+        )
+        response.background = BackgroundTask(
+            hub.refused,
+            caller,
+            exc.status_code,
+            str(exc.detail),
+            method=request.method,
+            path=request.url.path,
+            scope=exc.scope if isinstance(exc, Refusal) and exc.scope else _scope_of(request),
+            details=exc.audit if isinstance(exc, Refusal) else None,
+        )
+    return response
+
+
+async def _housekeeping(hub: Hub, every_s: float) -> None:
+    """Forget old failures and audit the counted repeats of windows that have ended."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            hub.throttle.prune()
+            await hub.audit_repeats()
+        except Exception:  # the next round tries again; the API goes on meanwhile
+            log.exception("refusal housekeeping failed")
+
+
+def _scope_of(request: Request) -> tuple[str, str]:
+    params = request.path_params
+    if isinstance(params.get("bot_id"), str):
+        return "BOT", params["bot_id"]
+    if isinstance(params.get("cell_id"), str):
+        return "CELL", params["cell_id"]
+    return "GLOBAL", "global"
 
 
 def create_app(
@@ -65,6 +129,7 @@ def create_app(
 
             projector = ProjectorThread(settings)
             await to_thread.run_sync(projector.start)
+        window = settings.hub_auth_window_s
         hub = Hub(
             settings=settings,
             engine=engine,
@@ -73,6 +138,9 @@ def create_app(
             webhooks=WebhookSecrets(settings.hub_webhook_secrets),
             outbox=box,
             buckets=TokenBuckets(settings.hub_webhook_rate, settings.hub_webhook_burst),
+            throttle=FailureThrottle(settings.hub_auth_failures, window),
+            repeats=Coalescer(window),
+            metrics=metrics,
             projector=projector,
         )
         if not len(hub.keys):
@@ -80,26 +148,38 @@ def create_app(
                 "no API keys configured (HIVE_HUB_API_KEYS / HIVE_HUB_ADMIN_KEY): every /v1 call is refused"
             )
         app.state.hub = hub
+        chores = asyncio.create_task(_housekeeping(hub, window))
         try:
             yield
         finally:
+            chores.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chores
+            await hub.audit_repeats(every=True)
             if projector is not None:
                 await to_thread.run_sync(projector.stop)
             box.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = HubApp(
         title="Trading Hive hub",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Behind the key like every /v1 path. No Swagger page: it needs scripts from a CDN and
+        # inline ones, which the Content-Security-Policy refuses.
         openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        docs_url=None,
         redoc_url=None,
+        # Counts a body as it streams and refuses it (413) once it passes the cap; a bigger
+        # Content-Length never gets this far (hive_hub.guard).
+        max_body_size=settings.hub_max_body_bytes,
     )
     metrics = HttpMetrics()
     app.state.metrics = metrics
     app.middleware("http")(metrics.middleware)
+
+    app.exception_handler(StarletteHTTPException)(_audited_http_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""HTTP metrics of the hub (its own registry, served on /metrics)."""
+"""HTTP metrics of the hub: its own registry, served on a port of its own
+(HIVE_HUB_METRICS_PORT, `hive_hub.server`), never on the API's."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ class HttpMetrics:
             "HTTP request latency by route",
             ["method", "route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "hive_hub_http_refusals",
+            "Requests refused (401, 403, 413, 429) by status and audit action",
+            ["status", "action"],
             registry=self.registry,
         )
 

@@ -20,11 +20,12 @@ from hive_risk_gate.settings import RiskGateSettings
 
 def main() -> int:
     settings = load_settings(RiskGateSettings)
+    card_dir = settings.trusted_card_dir()  # before any plugin code runs
     policy = settings.opa_policy()
     modification_policy = settings.opa_modification_policy()
     gate = RiskGate(
         policy,
-        card_dir=settings.risk_card_dir,
+        card_dir=card_dir,
         conflict_window_ms=settings.risk_conflict_window_ms,
         model_name=settings.risk_model_name,
         counterfactuals=settings.risk_counterfactuals,

@@ -27,7 +27,12 @@ class OpaPolicy:
     names the decision asked: entries (`hive.risk`) or modifications (`hive.modification`)."""
 
     def __init__(
-        self, url: str, timeout_s: float = 0.5, retries: int = 0, package: str = PACKAGE
+        self,
+        url: str,
+        timeout_s: float = 0.5,
+        retries: int = 0,
+        package: str = PACKAGE,
+        token: str | None = None,
     ) -> None:
         self._package = package
         parts = urlsplit(url)
@@ -39,11 +44,21 @@ class OpaPolicy:
             ssl=parts.scheme == "https",
             timeout=timeout_s,
             retries=retries,
+            # Sent as `Authorization: Bearer <token>` with every query: OPA's authorization
+            # policy (policies/system/authz) lets this token ask the decisions and nothing else.
+            token=token,
         )
 
     def __call__(self, policy_input: dict[str, Any]) -> dict[str, Any]:
         try:
             answer = self._client.query_rule(policy_input, self._package, RULE)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (401, 403):
+                raise PolicyUnavailableError(
+                    f"OPA refused the query ({status}): HIVE_OPA_TOKEN is not the token it accepts"
+                ) from exc
+            raise PolicyUnavailableError(f"OPA query failed: {exc}") from exc
         except (requests.RequestException, ValueError) as exc:
             raise PolicyUnavailableError(f"OPA query failed: {exc}") from exc
         result = answer.get("result") if isinstance(answer, dict) else None

@@ -38,17 +38,22 @@ HIVE_SERVICES: tuple[tuple[str, str], ...] = (
     ("hive_hub", "hub-api"),
 )
 ADMIN_KEY_VAR = "HIVE_HUB_ADMIN_KEY"
+# OPA answers the risk gate's bearer token (hive infra env prints it): no other child gets it.
+OPA_TOKEN_VAR = "HIVE_OPA_TOKEN"  # noqa: S105 - the variable's name, not a token
 STARTUP_GRACE_S = 300.0  # how long a child may take to answer /healthz for the first time
 
 
 @dataclass(frozen=True)
 class ChildSpec:
-    """One child: a name (also its log file), its argv, extra env, and where /readyz answers."""
+    """One child: a name (also its log file), its argv, extra env, and where /readyz answers;
+    `withhold` names variables of the base environment the child does not get (secrets that
+    belong to another child)."""
 
     name: str
     argv: Sequence[str]
     env: Mapping[str, str] = field(default_factory=dict)
     http_port: int | None = None
+    withhold: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,7 @@ class Supervisor:
     # -- internals -------------------------------------------------------------------------
     def _spawn(self, child: _Child) -> None:
         spec = child.spec
-        env = {**self._env, **spec.env}
+        env = {k: v for k, v in self._env.items() if k not in spec.withhold} | dict(spec.env)
         with self.log_file(spec.name).open("ab") as log:
             # A new session: a terminal's Ctrl-C reaches only us, and we stop children in order.
             child.proc = subprocess.Popen(
@@ -291,11 +296,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def admin_key(env: Mapping[str, str]) -> tuple[str, bool]:
-    """The hub's bootstrap admin key from env, or a fresh one (True when generated)."""
+    """The hub's bootstrap admin key from env, or a fresh one (True when generated): 32 random
+    bytes, as `hive keys new` makes them (the hub refuses keys under 32 characters)."""
     given = env.get(ADMIN_KEY_VAR)
     if given:
         return given, False
-    return secrets.token_urlsafe(24), True
+    return secrets.token_urlsafe(32), True
 
 
 def hive_specs(
@@ -317,8 +323,17 @@ def hive_specs(
         port = (http_ports or {}).get(name) or free_port()
         env = {"HIVE_HTTP_PORT": str(port), "PYTHONUNBUFFERED": "1"}
         if name == "hub-api":  # the only child that needs the secret
-            env |= {ADMIN_KEY_VAR: admin_key, "HIVE_HUB_PORT": str(hub_port)}
-        specs.append(ChildSpec(name, [python, "-m", package], env, http_port=port))
+            # Its metrics port too: several hives (tests) on one machine must not share 9464.
+            env |= {
+                ADMIN_KEY_VAR: admin_key,
+                "HIVE_HUB_PORT": str(hub_port),
+                "HIVE_HUB_METRICS_PORT": str(free_port()),
+            }
+        # The OPA token reaches the risk gate only, from the base environment.
+        withhold = frozenset() if name == "risk-gate" else frozenset({OPA_TOKEN_VAR})
+        specs.append(
+            ChildSpec(name, [python, "-m", package], env, http_port=port, withhold=withhold)
+        )
     return specs
 
 

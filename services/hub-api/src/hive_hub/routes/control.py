@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hive.topics import CONTROL_COMMANDS
 from hive_hub import queries
 from hive_hub.auth import Principal
-from hive_hub.deps import AUTH_RESPONSES, Hub, HubDep, Operator, SessionDep
+from hive_hub.deps import AUTH_RESPONSES, Hub, HubDep, Operator, Refusal, SessionDep
 from hive_hub.outbox import AuditEntry, Out
 
 router = APIRouter(prefix="/v1", tags=["control"])
@@ -71,7 +71,13 @@ async def issue(
     parameters: dict[str, str] | None = None,
 ) -> Issued:
     if command in ADMIN_ONLY and not who.may("admin"):
-        raise HTTPException(403, f"{command} needs an admin, {who.name!r} is {who.role}")
+        # Audited as every refusal is (ACCESS_DENIED), with the command it refused.
+        raise Refusal(
+            403,
+            f"{command} needs an admin, {who.name!r} is {who.role}",
+            audit={"command": command, "needs": "admin", "reason_given": body.reason[:500]},
+            scope=(level, "global" if level == "GLOBAL" else scope_id[:128]),
+        )
     if command == "KILL_SWITCH":
         level = "GLOBAL"
     if command in BOT_ONLY and level != "BOT":

@@ -1,8 +1,9 @@
 """`POST /v1/ingest/webhook`: TradingView-style JSON alerts and plain text onto signals.raw.
 
 Authenticated per source: the source's token (HIVE_HUB_WEBHOOK_SECRETS holds its SHA-256) in
-the `X-Hive-Token` header or, for senders that cannot set headers (TradingView), the `token`
-query parameter. Rate limited per source (token bucket, 429 with Retry-After).
+the `X-Hive-Token` header, checked before the body is read (hive_hub.guard); a token in the
+query string is refused (400), since URLs end up in logs. A sender that cannot set headers
+needs a relay that can. Rate limited per source (token bucket, 429 with Retry-After).
 
 The message id is the sender's own id when it gives one (`Idempotency-Key` header, or `alert_id`
 / `id` in a JSON body), so a retried delivery is the same raw record; otherwise it is made from
@@ -62,6 +63,7 @@ def _message_id(explicit: str | None, body: Any, text: str, now: int) -> str:
     status_code=202,
     openapi_extra=_BODY,
     responses={
+        400: {"description": "A token in the query string (send it in X-Hive-Token)"},
         401: {"description": "Unknown source or wrong token"},
         413: {"description": "Body too large"},
         415: {"description": "Neither JSON nor text"},
@@ -76,24 +78,19 @@ async def webhook(
     request: Request,
     hub: HubDep,
     source: Annotated[str, Query(pattern=SOURCE, max_length=128)],
-    token: Annotated[str | None, Query(max_length=500)] = None,
     x_hive_token: Annotated[str | None, Header(max_length=500)] = None,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
     ] = None,
 ) -> Accepted:
-    if not hub.webhooks.check(source, x_hive_token or token):
+    if not hub.webhooks.check(source, x_hive_token):  # the front door checked it already
         raise HTTPException(401, "unknown source or wrong token")
     wait = hub.buckets.take(source)
     if wait > 0:
         retry = str(max(1, math.ceil(wait)))
         raise HTTPException(429, "rate limit reached", headers={"Retry-After": retry})
-    limit = hub.settings.hub_max_body_bytes
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise HTTPException(413, f"body larger than {limit} bytes")
+    # At most HIVE_HUB_MAX_BODY_BYTES: a longer body is refused (413) while it streams in.
     data = await request.body()
-    if len(data) > limit:
-        raise HTTPException(413, f"body larger than {limit} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/json", "text/plain", ""):
         raise HTTPException(415, "send application/json or text/plain")

@@ -1,23 +1,26 @@
-"""Probes, metrics, who-am-I and the dashboard's files.
+"""Probes, who-am-I and the dashboard's files.
 
-/healthz, /readyz and /metrics answer without a key (orchestrator probes and the Prometheus
-scrape; the hub binds to 127.0.0.1 unless deployed otherwise), as does the dashboard's static
-shell, which holds no data: every figure it shows comes from the /v1 API with the user's key.
+/healthz and /readyz answer without a key (orchestrator probes) and say nothing but the status:
+why the hub is not ready (a database error's text, say) is logged, and /v1/health tells a
+viewer. The dashboard's static shell answers without a key too; it holds no data: every figure
+it shows comes from the /v1 API with the user's key. /metrics is not here: it has a port of its
+own (HIVE_HUB_METRICS_PORT, hive_hub.server).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from hive_hub import __version__
 from hive_hub.deps import AUTH_RESPONSES, HubDep, Viewer
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 
@@ -53,15 +56,9 @@ async def readyz(hub: HubDep) -> JSONResponse:
     db_ok, detail = await _db_ok(hub)
     proj = _projections(hub)
     ok = db_ok and (not proj["in_process"] or bool(proj["alive"]))
-    body = {"ready": ok, "database": detail, "projections": proj}
-    return JSONResponse(body, status_code=200 if ok else 503)
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+    if not ok:
+        log.warning("not ready: database %s; projections %s", detail, proj)
+    return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
 
 @router.get("/v1/health", tags=["system"], responses=AUTH_RESPONSES, summary="Hub status")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from hive_tools.cli import audit, bots, contracts, control, ingest, market, models, parser
+from hive_tools.cli import audit, bots, contracts, control, ingest, keys, market, models, parser
 from hive_tools.cli.replay import replay
 from hive_tools.cli.report import report_cmd
 from hive_tools.cli.run import run_app
@@ -30,6 +30,7 @@ app.add_typer(bots.cards_app, name="cards")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(control.control_app, name="control")
 app.add_typer(models.models_app, name="models")
+app.add_typer(keys.keys_app, name="keys")
 app.command("run")(run_app)
 app.command("report")(report_cmd)
 app.command("replay")(replay)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive.runtime.http import write_scrape_target
-from hive_tools.infra.components import COMPONENTS, NAMES, Component, Prometheus
+from hive_tools.infra.components import COMPONENTS, NAMES, Component, Opa, Prometheus
 from hive_tools.infra.process import (
     InfraError,
     file_lock,
@@ -188,6 +188,8 @@ def endpoints(settings: InfraSettings | None = None) -> dict[str, str]:
         "HIVE_KAFKA_BOOTSTRAP": f"{h}:{s.kafka_port}",
         "HIVE_SCHEMA_REGISTRY_URL": f"http://{h}:{s.registry_port}/apis/ccompat/v7",
         "HIVE_OPA_URL": f"http://{h}:{s.opa_port}",
+        # The risk gate's bearer token for OPA (made once in the state dir, never committed).
+        "HIVE_OPA_TOKEN": Opa(s).token(),
         "HIVE_DATABASE_URL": (
             f"postgresql+asyncpg://{s.pg_user}:{s.pg_password}@{h}:{s.pg_port}/{s.pg_database}"
         ),
