@@ -300,3 +300,18 @@ def test_env_example_documents_every_variable_the_compose_file_reads() -> None:
     used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
     documented = set(re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.M))
     assert used <= documented, f"not in .env.example: {sorted(used - documented)}"
+
+
+def test_each_audit_chain_writer_gets_only_its_own_signing_key(stack) -> None:
+    services = stack["services"]
+    signing = {
+        name: s["environment"]["HIVE_AUDIT_SIGNING_KEY"]
+        for name, s in services.items()
+        if "HIVE_AUDIT_SIGNING_KEY" in (s.get("environment") or {})
+    }
+    # The test env file leaves them empty: each service then writes its chain unsigned.
+    assert signing == {"governor": "", "risk-gate": "", "hub-api": ""}
+    text = COMPOSE_FILE.read_text()
+    for var in ("GOVERNOR", "RISK_GATE", "HUB"):
+        assert text.count(f"${{HIVE_AUDIT_SIGNING_KEY_{var}:-}}") == 1, var
+    assert "HIVE_AUDIT_PUBLIC_KEYS" in services["hub-api"]["environment"]

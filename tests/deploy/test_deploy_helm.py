@@ -686,3 +686,27 @@ def test_a_packaged_chart_carries_the_linked_files(helm: str, tmp_path: Path) ->
     assert rendered.returncode == 0, rendered.stderr
     docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
     assert "hive__risk__decision.rego" in of_kind(docs, "ConfigMap")[name("policies")]["data"]
+
+
+def test_each_audit_chain_writer_gets_only_its_own_signing_key(default, render) -> None:
+    def env_of(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {
+            component(d): {
+                e["name"]: e.get("valueFrom")
+                for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+            }
+            for d in of_kind(docs, "Deployment").values()
+        }
+
+    assert all("HIVE_AUDIT_SIGNING_KEY" not in e for e in env_of(default).values())
+    got = env_of(render("--set", "auditKeys.existingSecret=hive-audit"))
+    signing = {
+        c: e["HIVE_AUDIT_SIGNING_KEY"] for c, e in got.items() if "HIVE_AUDIT_SIGNING_KEY" in e
+    }
+    assert signing == {
+        s: {"secretKeyRef": {"name": "hive-audit", "key": s}}
+        for s in ("governor", "risk-gate", "hub-api")
+    }
+    assert got["hub-api"]["HIVE_AUDIT_PUBLIC_KEYS"] == {
+        "secretKeyRef": {"name": "hive-audit", "key": "public-keys"}
+    }

@@ -5,6 +5,7 @@ verify` catches an edited event of the governor's chain."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -17,7 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hive.audit_keys import AuditSigner, signature_ok
 from hive.contracts import CodecRegistry, load_catalogue
 from hive.contracts.serde import SerdeError, make_registry_client
 from hive.runtime.replay import end_offsets, read_until
@@ -146,7 +149,15 @@ def test_losing_streak_opens_bot_then_cell_breakers_and_audit_verify_catches_an_
     _bots(tmp_path, tag, ["a", "b"])
     skip_history(bootstrap, f"hive_governor-{tag}", GOVERNOR_INPUTS)
     # No required services here: this test is about breakers, the next one about liveness.
-    gov = _start("hive_governor", tag, tmp_path, HIVE_GOVERNOR_REQUIRED_SERVICES="")
+    # It signs its audit chain with its own key (a fixed test key).
+    signer = AuditSigner(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+    gov = _start(
+        "hive_governor",
+        tag,
+        tmp_path,
+        HIVE_GOVERNOR_REQUIRED_SERVICES="",
+        HIVE_AUDIT_SIGNING_KEY=base64.b64encode(bytes(range(32))).decode(),
+    )
     try:
         # Bot a loses 5 in a row (its breaker opens), then bot b 5 (the cell's 10th failure).
         trades = [_losing_trade(tag, "a", n) for n in range(5)]
@@ -188,6 +199,12 @@ def test_losing_streak_opens_bot_then_cell_breakers_and_audit_verify_catches_an_
     own = [e for e in chain if e["chain_id"] == "governor"]
     mine = [e for e in own if tag in e["scope_id"]]
     assert {e["action"] for e in mine} >= {"BREAKER_OPENED"}
+    # ...each event it wrote signed by its key, through Kafka and the registry...
+    public = signer.private_key.public_key()
+    assert all(
+        e["key_id"] == signer.key_id and signature_ok(public, e["hash"], e["signature"])
+        for e in mine
+    ), mine
     # ...and a copy of it with one event edited does not: `hive audit verify` says where.
     copy_topic = f"audit.copy.{tag}.v1"
     create_topics(bootstrap, [copy_topic], partitions=1)

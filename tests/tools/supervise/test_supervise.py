@@ -232,3 +232,30 @@ def test_cli_help_lists_the_options() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "--only" in result.output and "--stop-timeout" in result.output
+
+
+def test_each_audit_chain_writer_gets_its_own_signing_key_and_no_one_else(tmp_path: Path) -> None:
+    import json
+
+    from hive.audit_keys import AuditSigner, load_public_keys
+    from hive_tools.supervise import AUDIT_KEY_VAR, audit_keys
+
+    keys = audit_keys(tmp_path)
+    assert sorted(keys) == ["governor", "hub-api", "risk-gate"] and len(set(keys.values())) == 3
+    folder = tmp_path / "audit-keys"
+    assert {p.name: p.stat().st_mode & 0o777 for p in folder.glob("*.key")} == {
+        "governor.key": 0o600, "hub-api.key": 0o600, "risk-gate.key": 0o600,
+    }  # fmt: skip
+    assert audit_keys(tmp_path) == keys  # made once, then read back
+    public = load_public_keys((folder / "public.json").read_text())
+    assert {n: k == AuditSigner.from_text(keys[n]).private_key.public_key()
+            for n, k in public.items()} == {"governor": True, "hub-api": True, "risk-gate": True}  # fmt: skip
+    assert json.loads((folder / "public.json").read_text()).keys() == keys.keys()
+    specs = hive_specs(admin_key="k" * 20, hub_port=18080, python="py", signing_keys=keys)
+    given = {s.name: s.env.get(AUDIT_KEY_VAR) for s in specs}
+    assert given == {
+        "signal-parser": None, "enricher": None, "regime-detector": None,
+        "risk-gate": keys["risk-gate"], "executor": None, "governor": keys["governor"],
+        "learner": None, "hub-api": keys["hub-api"],
+    }  # fmt: skip
+    assert all(AUDIT_KEY_VAR in s.withhold for s in specs)  # none from the base environment

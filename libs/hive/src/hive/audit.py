@@ -2,7 +2,9 @@
 
 hash_version 1 (schemas/avro/audit_events.avsc): SHA-256 over the compact, key-sorted JSON of
 exactly HASHED_FIELDS. Each event carries the previous event's hash, so an edited, deleted or
-reordered event breaks the chain where it happened.
+reordered event breaks the chain where it happened. With a signer (hive.audit_keys), each event
+also carries `signature` (Ed25519 by the writing service's key over the ASCII `hash`) and
+`key_id`; hive.audit_anchor checks them and the chain's anchors outside Kafka.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hive.audit_keys import AuditSigner
 
 GENESIS = "0" * 64
 HASH_VERSION = 1
@@ -30,8 +35,9 @@ def event_hash(event: Mapping[str, Any]) -> str:
 class AuditChain:
     """The single writer of one chain: numbers events without gaps and links their hashes."""
 
-    def __init__(self, chain_id: str) -> None:
+    def __init__(self, chain_id: str, signer: AuditSigner | None = None) -> None:
         self.chain_id = chain_id
+        self.signer = signer
         self.sequence = 0
         self.prev_hash = GENESIS
 
@@ -74,6 +80,9 @@ class AuditChain:
             "hash_version": HASH_VERSION,
         }
         event["hash"] = event_hash(event)
+        if self.signer is not None:
+            event["signature"] = self.signer.sign(event["hash"])
+            event["key_id"] = self.signer.key_id
         self.sequence += 1
         self.prev_hash = event["hash"]
         return event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hive.audit import AuditChain
+from hive.audit_keys import audit_signer
 from hive.config import load_settings
 from hive.logs import configure_logging
 from hive.runtime.metrics import ServiceMetrics
@@ -26,7 +27,7 @@ def main() -> int:
         settings.breaker_config(),
         required_services=settings.required_services(),
         heartbeat_timeout_ms=settings.governor_heartbeat_timeout_ms,
-        chain=AuditChain(CHAIN_ID),
+        chain=AuditChain(CHAIN_ID, audit_signer()),
         escalation=settings.escalation_config(),
     )
     metrics = ServiceMetrics(settings.service_name)

@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from hive.audit_keys import AuditSigner
 from hive_hub import __version__
 from hive_hub.auth import KeyRing, WebhookSecrets
 from hive_hub.db import make_engine, sessions, upgrade
@@ -103,8 +104,10 @@ def create_app(
     outbox: Outbox | None = None,
     projections: bool | None = None,
     migrate: bool = True,
+    audit_signer: AuditSigner | None = None,
 ) -> FastAPI:
-    """`outbox` None: Kafka. `projections` None: as HIVE_HUB_PROJECTIONS says."""
+    """`outbox` None: Kafka, its audit chain signed by `audit_signer` (None: unsigned).
+    `projections` None: as HIVE_HUB_PROJECTIONS says."""
     run_projections = settings.hub_projections if projections is None else projections
 
     @asynccontextmanager
@@ -118,7 +121,10 @@ def create_app(
         if box is None:
             kafka = await to_thread.run_sync(
                 lambda: KafkaOutbox(
-                    settings.kafka_bootstrap, settings.schema_registry_url, settings.hub_audit_chain
+                    settings.kafka_bootstrap,
+                    settings.schema_registry_url,
+                    settings.hub_audit_chain,
+                    signer=audit_signer,
                 )
             )
             await to_thread.run_sync(kafka.resume_chain)

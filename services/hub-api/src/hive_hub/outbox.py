@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hive.audit import AuditChain
+from hive.audit_keys import AuditSigner
 from hive.topics import AUDIT_EVENTS, CONTROL_COMMANDS, REGISTRY_BOTS, SIGNALS_RAW
 
 OUTPUTS = (REGISTRY_BOTS, CONTROL_COMMANDS, SIGNALS_RAW, AUDIT_EVENTS)
@@ -61,8 +62,8 @@ class _ChainedOutbox(ABC):
     """Numbers the audit event and rolls the chain back when publishing fails; subclasses say
     where the records go."""
 
-    def __init__(self, chain_id: str) -> None:
-        self.chain = AuditChain(chain_id)
+    def __init__(self, chain_id: str, signer: AuditSigner | None = None) -> None:
+        self.chain = AuditChain(chain_id, signer)
         self._lock = threading.Lock()
 
     @abstractmethod
@@ -114,7 +115,13 @@ class KafkaOutbox(_ChainedOutbox):
     so one the contract refuses publishes nothing."""
 
     def __init__(
-        self, bootstrap: str, registry_url: str, chain_id: str, *, timeout_s: float = 15.0
+        self,
+        bootstrap: str,
+        registry_url: str,
+        chain_id: str,
+        *,
+        timeout_s: float = 15.0,
+        signer: AuditSigner | None = None,
     ) -> None:
         from confluent_kafka import Producer
 
@@ -122,7 +129,7 @@ class KafkaOutbox(_ChainedOutbox):
         from hive.contracts.serde import make_registry_client
         from hive.runtime.service import preflight
 
-        super().__init__(chain_id)
+        super().__init__(chain_id, signer)
         self.codecs = CodecRegistry(make_registry_client(registry_url), load_catalogue())
         preflight(self.codecs, OUTPUTS)  # services never auto-register
         self.bootstrap = bootstrap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hive.audit import AuditChain
+from hive.audit_keys import audit_signer
 from hive.config import load_settings
 from hive.runtime.service import run_service
 from hive_risk_gate.gate import RiskGate
@@ -32,7 +33,7 @@ def main() -> int:
         load_model=ReleaseLoader(settings.model_store),
         modification_policy=modification_policy,
     )
-    chain = AuditChain(CHAIN_ID)
+    chain = AuditChain(CHAIN_ID, audit_signer())
     try:
         return run_service(
             settings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import signal
@@ -40,6 +41,9 @@ HIVE_SERVICES: tuple[tuple[str, str], ...] = (
 ADMIN_KEY_VAR = "HIVE_HUB_ADMIN_KEY"
 # OPA answers the risk gate's bearer token (hive infra env prints it): no other child gets it.
 OPA_TOKEN_VAR = "HIVE_OPA_TOKEN"  # noqa: S105 - the variable's name, not a token
+# Each service that writes an audit chain gets its own signing key, and no other child any.
+AUDIT_KEY_VAR = "HIVE_AUDIT_SIGNING_KEY"
+AUDIT_WRITERS = ("governor", "risk-gate", "hub-api")  # their chain ids are their names
 STARTUP_GRACE_S = 300.0  # how long a child may take to answer /healthz for the first time
 
 
@@ -304,6 +308,30 @@ def admin_key(env: Mapping[str, str]) -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
+def audit_keys(state_dir: Path) -> dict[str, str]:
+    """The audit signing key of each chain writer (AUDIT_WRITERS), made once in
+    `state_dir/audit-keys/<service>.key` (mode 0600, never committed), and their public keys in
+    `audit-keys/public.json` (what HIVE_AUDIT_PUBLIC_KEYS takes)."""
+    from hive.audit_keys import AuditSigner, new_key_pair, public_key_text
+
+    folder = state_dir / "audit-keys"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keys: dict[str, str] = {}
+    for name in AUDIT_WRITERS:
+        path = folder / f"{name}.key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(new_key_pair()[0] + "\n")
+        keys[name] = path.read_text(encoding="ascii").strip()
+    public = {
+        n: public_key_text(AuditSigner.from_text(k).private_key.public_key())
+        for n, k in keys.items()
+    }
+    (folder / "public.json").write_text(json.dumps(public, sort_keys=True) + "\n")
+    return keys
+
+
 def hive_specs(
     *,
     admin_key: str,
@@ -311,8 +339,10 @@ def hive_specs(
     python: str = sys.executable,
     only: Sequence[str] = (),
     http_ports: Mapping[str, int] | None = None,
+    signing_keys: Mapping[str, str] | None = None,
 ) -> list[ChildSpec]:
-    """The eight services (or `only` those names), each with its own health port."""
+    """The eight services (or `only` those names), each with its own health port; each audit
+    chain writer with its own key from `signing_keys` (audit_keys), no other child with any."""
     unknown = set(only) - {name for _, name in HIVE_SERVICES}
     if unknown:
         raise ValueError(f"unknown service(s): {sorted(unknown)}")
@@ -329,8 +359,14 @@ def hive_specs(
                 "HIVE_HUB_PORT": str(hub_port),
                 "HIVE_HUB_METRICS_PORT": str(free_port()),
             }
-        # The OPA token reaches the risk gate only, from the base environment.
-        withhold = frozenset() if name == "risk-gate" else frozenset({OPA_TOKEN_VAR})
+        if signing_keys and name in signing_keys:
+            env[AUDIT_KEY_VAR] = signing_keys[name]
+        # The OPA token reaches the risk gate only, from the base environment; with
+        # signing_keys, a signing key in the base environment reaches no one (each writer has
+        # its own, above).
+        withhold = frozenset({AUDIT_KEY_VAR} if signing_keys else ()) | (
+            frozenset() if name == "risk-gate" else frozenset({OPA_TOKEN_VAR})
+        )
         specs.append(
             ChildSpec(name, [python, "-m", package], env, http_port=port, withhold=withhold)
         )

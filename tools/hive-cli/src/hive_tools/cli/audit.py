@@ -71,34 +71,99 @@ def _events(topic: str, from_file: Path | None, chain: str | None) -> list[dict[
     return [e for e in events if chain is None or e.get("chain_id") == chain]
 
 
+AnchorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchors",
+        dir_okay=False,
+        help="The anchor file (JSON lines of chain heads). Default when reading the real trail: "
+        "HIVE_AUDIT_ANCHOR_FILE, else .hive/audit-anchors.jsonl; none for a file or test topic.",
+    ),
+]
+
+
+def _verify_settings() -> Any:
+    from hive.audit_anchor import AuditVerifySettings
+
+    return load_settings(AuditVerifySettings)
+
+
+def _anchor_path(topic: str, from_file: Path | None, anchors: Path | None) -> Path | None:
+    if anchors is not None:
+        return anchors
+    if from_file is None and topic == AUDIT_EVENTS:
+        path: Path = _verify_settings().anchor_path()
+        return path
+    return None
+
+
 @audit_app.command("verify")
 def verify_cmd(
     topic: TopicOption = AUDIT_EVENTS,
     from_file: FileOption = None,
     chain: ChainOption = None,
+    anchors: AnchorsOption = None,
 ) -> None:
-    """Check every chain: hashes, links and numbering. Exit 1 and say where if any event was
-    edited, deleted or reordered."""
-    from hive.audit import verify
+    """Check every chain: hashes, links and numbering; each event's signature by its chain's
+    key (HIVE_AUDIT_PUBLIC_KEYS, when set); every anchor (truncated, rewritten). Exit 1 and say
+    where if any event was edited, deleted, reordered, cut off or rewritten."""
+    from hive.audit_anchor import AnchorFile, verify_trail
 
     events = _events(topic, from_file, chain)
+    public_keys = _verify_settings().public_keys()
+    path = _anchor_path(topic, from_file, anchors)
     try:
-        problems = verify(events)
+        anchored = AnchorFile(path).read() if path is not None else []
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    anchored = [a for a in anchored if chain is None or a.chain_id == chain]
+    try:
+        problems = verify_trail(events, public_keys=public_keys, anchors=anchored)
     except KeyError as exc:
         typer.echo(f"error: an event lacks the field {exc}", err=True)
         raise typer.Exit(2) from None
     chains: dict[str, int] = {}
     for e in events:
         chains[str(e["chain_id"])] = chains.get(str(e["chain_id"]), 0) + 1
+    for a in anchored:
+        chains.setdefault(a.chain_id, 0)
     for problem in problems:
         typer.echo(f"BROKEN {problem}")
     for name, count in sorted(chains.items()):
         bad = sum(1 for p in problems if p.chain_id == name)
         typer.echo(f"chain {name}: {count} event(s), {'OK' if not bad else f'{bad} problem(s)'}")
+    if public_keys is None:
+        typer.echo("signatures: not checked (HIVE_AUDIT_PUBLIC_KEYS is not set)")
+    if path is not None:
+        typer.echo(f"anchors: {len(anchored)} checked from {path}")
     if not events:
         typer.echo("no audit events")
     if problems:
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def anchor_cmd(
+    topic: TopicOption = AUDIT_EVENTS,
+    anchors: AnchorsOption = None,
+) -> None:
+    """Append each chain's head (chain, sequence, hash, now) as read from Kafka to the anchor
+    file, for `verify` to catch a later truncation or rewrite."""
+    import time
+
+    from hive.audit_anchor import AnchorFile, chain_heads
+
+    path = _anchor_path(topic, None, anchors)
+    if path is None:
+        typer.echo("error: give --anchors for a topic other than the audit trail", err=True)
+        raise typer.Exit(2)
+    heads = chain_heads(_from_topic(topic), ts_anchored=int(time.time() * 1000))
+    AnchorFile(path).append(heads)
+    for a in heads:
+        typer.echo(f"anchored {a.chain_id}#{a.sequence} {a.hash} -> {path}")
+    if not heads:
+        typer.echo("no audit events: nothing anchored")
 
 
 @audit_app.command("show")

@@ -1,4 +1,4 @@
-"""`hive keys …`: API keys for the hub."""
+"""`hive keys …`: API keys for the hub, and the audit chains' signing keys."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 import typer
 
-keys_app = typer.Typer(help="API keys for the hub (HIVE_HUB_API_KEYS, HIVE_HUB_ADMIN_KEY).")
+keys_app = typer.Typer(
+    help="API keys for the hub (HIVE_HUB_API_KEYS, HIVE_HUB_ADMIN_KEY) and audit signing keys."
+)
 
 Role = Literal["viewer", "operator", "admin"]
 
@@ -33,3 +35,23 @@ def new(
     typer.echo(f"key     {key}")
     typer.echo(f"sha256  {sha}")
     typer.echo(f"HIVE_HUB_API_KEYS='{entry}'")
+
+
+@keys_app.command("audit")
+def audit(
+    chain: Annotated[
+        str, typer.Option(help="The chain the key signs (the writing service: governor, ...).")
+    ],
+) -> None:
+    """Print a new Ed25519 key pair for one audit chain: the private key for that service's
+    HIVE_AUDIT_SIGNING_KEY (shown once, kept nowhere) and its entry in the verifiers'
+    HIVE_AUDIT_PUBLIC_KEYS."""
+    from hive.audit_keys import new_key_pair
+
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,63}", chain):
+        raise typer.BadParameter(
+            "a service name: a-z, digits and - (at most 64)", param_hint="--chain"
+        )
+    private, public = new_key_pair()
+    typer.echo(f"HIVE_AUDIT_SIGNING_KEY={private}")
+    typer.echo(f"HIVE_AUDIT_PUBLIC_KEYS='{json.dumps({chain: public})}'")

@@ -42,7 +42,12 @@ def run_app(
         env |= _prepare_infra()
     key, generated = supervise.admin_key(env)
     try:
-        specs = supervise.hive_specs(admin_key=key, hub_port=hub_port, only=only or ())
+        specs = supervise.hive_specs(
+            admin_key=key,
+            hub_port=hub_port,
+            only=only or (),
+            signing_keys=supervise.audit_keys(InfraSettings().state),
+        )
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e

@@ -20,7 +20,7 @@ from hive_tools.playback.driver import Playback, Progress
 from hive_tools.playback.quiescence import NotSettledError, Quiescence, TailReader
 from hive_tools.playback.reset import reset_database_schema, reset_model_store, reset_topics
 from hive_tools.playback.timeline import Item
-from hive_tools.supervise import HIVE_SERVICES, Supervisor, admin_key, hive_specs
+from hive_tools.supervise import HIVE_SERVICES, Supervisor, admin_key, audit_keys, hive_specs
 
 HUB = "hub-api"
 DB_SCHEMA = "hive_replay"
@@ -121,10 +121,13 @@ class Session:
         return env | self.config.extra_env
 
     def start_services(self) -> Supervisor:
+        from hive_tools.infra import InfraSettings
+
         specs = hive_specs(
             admin_key=self.config.admin_key or admin_key(self.env)[0],
             hub_port=self.config.hub_port,
             only=self.config.services,
+            signing_keys=audit_keys(InfraSettings().state),
         )
         sup = Supervisor(specs, self.config.log_dir, base_env=self._child_env())
         sup.start()
