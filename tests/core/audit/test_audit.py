@@ -6,23 +6,13 @@ import pytest
 
 from hive.audit import GENESIS, AuditChain, event_hash, verify
 
+from support.audit import card_swap_chain
+
 pytestmark = pytest.mark.unit
 
 
 def _chain(n: int = 5) -> list[dict]:
-    chain = AuditChain("risk-gate")
-    return [
-        chain.append(
-            ts_event=1_497_427_200_000 + i,
-            actor="ops",
-            role="OPERATOR",
-            action="CARD_SWAPPED",
-            scope_level="BOT",
-            scope_id=f"bot-{i}",
-            details={"new_card": "follow", "i": i},
-        )
-        for i in range(n)
-    ]
+    return card_swap_chain(n)
 
 
 def test_chain_links_and_matches_the_schema_example():

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hive.audit import AuditChain, event_hash
+from hive.audit import event_hash
 from hive.audit_anchor import Anchor, AnchorFile, chain_heads, verify_trail
 from hive.audit_keys import (
     AuditKeyError,
@@ -20,6 +20,8 @@ from hive.audit_keys import (
     load_public_keys,
     public_key_text,
 )
+
+from support.audit import card_swap_chain
 
 pytestmark = pytest.mark.unit
 
@@ -36,19 +38,7 @@ def _keys(seed: bytes = SEED) -> dict:
 
 
 def _chain(n: int = 5, seed: bytes = SEED) -> list[dict]:
-    chain = AuditChain("risk-gate", _signer(seed))
-    return [
-        chain.append(
-            ts_event=1_497_427_200_000 + i,
-            actor="ops",
-            role="OPERATOR",
-            action="CARD_SWAPPED",
-            scope_level="BOT",
-            scope_id=f"bot-{i}",
-            details={"new_card": "follow", "i": i},
-        )
-        for i in range(n)
-    ]
+    return card_swap_chain(n, _signer(seed))
 
 
 def _rewrite_from(events: list[dict], index: int, signer: AuditSigner | None) -> list[dict]:

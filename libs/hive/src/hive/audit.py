@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -99,17 +99,27 @@ class ChainProblem:
         return f"{self.chain_id} #{self.position} ({self.event_id}): {self.problem}"
 
 
+def positioned(events: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """Each event with its chain and its position in that chain, in the order read; a
+    redelivered copy (identical to its chain's previous event, at-least-once) is skipped."""
+    last: dict[str, Mapping[str, Any]] = {}
+    count: dict[str, int] = {}
+    for e in events:
+        chain = str(e["chain_id"])
+        if chain in last and dict(e) == dict(last[chain]):
+            continue
+        position = count.get(chain, 0)
+        count[chain], last[chain] = position + 1, e
+        yield chain, position, e
+
+
 def verify(events: Iterable[Mapping[str, Any]]) -> list[ChainProblem]:
     """Check every chain in `events` (in the order read): hashes, links and numbering.
 
     Duplicates of an event (at-least-once delivery) are skipped when identical."""
     problems: list[ChainProblem] = []
-    state: dict[str, tuple[int, str, Mapping[str, Any] | None]] = {}
-    for e in events:
-        chain = str(e["chain_id"])
-        index, prev_hash, last = state.get(chain, (0, GENESIS, None))
-        if last is not None and dict(e) == dict(last):
-            continue  # a redelivered copy
+    prev_hashes: dict[str, str] = {}
+    for chain, index, e in positioned(events):
 
         def flag(
             problem: str, e: Mapping[str, Any] = e, chain: str = chain, i: int = index
@@ -118,11 +128,11 @@ def verify(events: Iterable[Mapping[str, Any]]) -> list[ChainProblem]:
 
         if int(e["sequence"]) != index:
             flag(f"sequence {e['sequence']} where {index} was expected (deleted or reordered)")
-        if e["prev_hash"] != prev_hash:
+        if e["prev_hash"] != prev_hashes.get(chain, GENESIS):
             flag("prev_hash does not match the previous event's hash (deleted or reordered)")
         if e.get("hash_version") != HASH_VERSION:
             flag(f"unknown hash_version {e.get('hash_version')}")
         elif event_hash(e) != e["hash"]:
             flag("hash does not match the content (edited)")
-        state[chain] = (index + 1, str(e["hash"]), e)
+        prev_hashes[chain] = str(e["hash"])
     return problems

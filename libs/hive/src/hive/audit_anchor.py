@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hive.audit import ChainProblem, verify
+from hive.audit import ChainProblem, positioned, verify
 from hive.audit_keys import AuditKeyError, key_id, load_public_keys, signature_ok
 from hive.paths import repo_root
 
@@ -125,16 +125,7 @@ def _signature_problems(
     events: Sequence[Mapping[str, Any]], public_keys: Mapping[str, Ed25519PublicKey]
 ) -> list[ChainProblem]:
     problems: list[ChainProblem] = []
-    index: dict[str, int] = {}
-    seen: set[str] = set()
-    for e in events:
-        chain = str(e["chain_id"])
-        position = index.get(chain, 0)
-        fingerprint = json.dumps(dict(e), sort_keys=True, default=str)
-        if fingerprint in seen:
-            continue  # a redelivered copy (hive.audit.verify skips it too)
-        seen.add(fingerprint)
-        index[chain] = position + 1
+    for chain, position, e in positioned(events):  # redelivered copies skipped, as by verify
         key = public_keys.get(chain)
         event_id = str(e.get("event_id"))
         if key is None:

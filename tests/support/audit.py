@@ -1,0 +1,24 @@
+"""An audit chain to test verification on: `n` card swaps on chain "risk-gate"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hive.audit import AuditChain
+from hive.audit_keys import AuditSigner
+
+
+def card_swap_chain(n: int = 5, signer: AuditSigner | None = None) -> list[dict[str, Any]]:
+    chain = AuditChain("risk-gate", signer)
+    return [
+        chain.append(
+            ts_event=1_497_427_200_000 + i,
+            actor="ops",
+            role="OPERATOR",
+            action="CARD_SWAPPED",
+            scope_level="BOT",
+            scope_id=f"bot-{i}",
+            details={"new_card": "follow", "i": i},
+        )
+        for i in range(n)
+    ]
