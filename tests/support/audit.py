@@ -1,4 +1,4 @@
-"""An audit chain to test verification on: `n` card swaps on chain "risk-gate"."""
+"""An audit chain to test verification on: `n` card swaps, on chain "risk-gate" unless told."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from hive.audit import AuditChain
 from hive.audit_keys import AuditSigner
 
 
-def card_swap_chain(n: int = 5, signer: AuditSigner | None = None) -> list[dict[str, Any]]:
-    chain = AuditChain("risk-gate", signer)
+def card_swap_chain(
+    n: int = 5, signer: AuditSigner | None = None, chain_id: str = "risk-gate"
+) -> list[dict[str, Any]]:
+    chain = AuditChain(chain_id, signer)
     return [
         chain.append(
             ts_event=1_497_427_200_000 + i,

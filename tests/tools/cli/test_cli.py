@@ -114,21 +114,9 @@ def test_regimes_plot_offline_writes_a_png(tmp_path):
 def _chain_file(tmp_path, edit=None):  # type: ignore[no-untyped-def]
     import json
 
-    from hive.audit import AuditChain
+    from support.audit import card_swap_chain
 
-    chain = AuditChain("governor")
-    events = [
-        chain.append(
-            ts_event=1_000 + i,
-            actor="governor",
-            role="SYSTEM",
-            action="BREAKER_OPENED",
-            scope_level="BOT",
-            scope_id=f"bot-{i}",
-            details={"i": i},
-        )
-        for i in range(4)
-    ]
+    events = card_swap_chain(4, chain_id="governor")
     if edit is not None:
         edit(events)
     path = tmp_path / "audit.jsonl"
